@@ -1,0 +1,33 @@
+#pragma once
+// `pwas simulate`: a UK-Biobank-shaped cohort in the real delivery formats, plus the planted truth.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pwas::engine {
+
+struct SimulateOptions {
+  std::string out;                 // output folder (created; refused if it holds a previous simulation unless force)
+  std::int64_t n = 42062;          // participants
+  int proteins = 2920;             // assays passing QC; 3 more with > 50% missing are added (as in the study)
+  std::uint64_t seed = 1;
+  bool null_effects = false;       // --null: no planted protein effects
+  bool write_long = true;          // olink_data.txt (Showcase long) + coding143.tsv
+  bool write_wide = true;          // olink_instance_0.csv (RAP wide)
+  bool force = false;
+};
+
+struct SimulateReport {
+  std::vector<std::string> files;  // paths written
+  std::int64_t n = 0;
+  int n_assays = 0;
+  int planted_isolation = 0;
+  int planted_loneliness = 0;
+  double seconds = 0.0;
+};
+
+/// Generates the cohort and writes participants.csv, olink_data.txt, coding143.tsv, olink_instance_0.csv
+/// and truth.tsv into opt.out. Byte-identical output for the same options.
+SimulateReport simulate_cohort(const SimulateOptions& opt);
+
+}  // namespace pwas::engine

@@ -1,0 +1,49 @@
+#pragma once
+// Ordinary least squares for y ~ [C, v] on the rows a mask keeps (kernels: Eigen + std only).
+#include <cstdint>
+#include <span>
+
+#include <Eigen/Dense>
+
+#include "kernels/fit_status.hpp"
+#include "kernels/shared_design.hpp"
+
+namespace pwas::kernels {
+
+struct LinearOptions {
+  /// Below this reciprocal condition number of the equilibrated normal equations the fit is redone by
+  /// column-pivoted Householder QR on the kept rows (normal equations lose ~log10(1/rcond) digits twice).
+  double qr_rcond = 1e-5;
+  /// A pivoted-QR diagonal below rank_tol * |R(0,0)| marks the design rank-deficient (R's lm uses 1e-7).
+  double rank_tol = 1e-10;
+};
+
+/// Estimates in the ORIGINAL parametrisation of [raw C, v]: index 0 = intercept, 1..n_cov-1 = covariates,
+/// n_cov = the varying column v.
+struct LinearFit {
+  Eigen::VectorXd beta;     // [n_cov + 1]
+  Eigen::VectorXd se;       // [n_cov + 1]
+  double sigma2 = 0.0;      // residual variance RSS / df_residual
+  int n_obs = 0;            // rows kept
+  int df_residual = 0;      // n_obs - (n_cov + 1)
+  bool used_qr = false;     // true when the QR fallback ran
+  FitStatus status = FitStatus::kOk;
+};
+
+/// Caller-owned scratch so the per-protein loop does not allocate.
+struct LinearWorkspace {
+  Eigen::MatrixXd a, b;     // scratch, resized on first use
+  Eigen::VectorXd u, w;
+};
+
+/// OLS of y on [C, v] over rows with keep[i] != 0; rows not kept may hold NaN in v and y.
+/// Normal equations via the Gram downdate G - sum_{dropped} c_i c_i' (cost ~ n_dropped * n_cov^2 + n * n_cov),
+/// falling back to pivoted QR when ill-conditioned. Status: kTooFewCases if n_obs <= n_cov + 1,
+/// kConstant if v (or y) is constant on kept rows, kSingular if the design is rank-deficient.
+LinearFit fit_linear(const SharedDesign& d,
+                     Eigen::Ref<const Eigen::VectorXd> v,   // [n_samples]
+                     Eigen::Ref<const Eigen::VectorXd> y,   // [n_samples]
+                     std::span<const std::uint8_t> keep,    // [n_samples]
+                     LinearWorkspace& ws, const LinearOptions& opt = {});
+
+}  // namespace pwas::kernels
