@@ -1,0 +1,34 @@
+#include <cstdlib>
+
+#include "engine/comm.hpp"
+
+namespace pwas::engine {
+namespace {
+
+class SerialComm final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void barrier() override {}
+  void allreduce_max(std::span<double>) override {}
+  void allreduce_sum(std::span<double>) override {}
+  std::vector<std::vector<std::byte>> gather(std::span<const std::byte> bytes, int) override {
+    return {std::vector<std::byte>(bytes.begin(), bytes.end())};
+  }
+  std::vector<std::byte> broadcast(std::span<const std::byte> bytes, int) override {
+    return std::vector<std::byte>(bytes.begin(), bytes.end());
+  }
+  [[noreturn]] void abort(int code) override { std::_Exit(code); }
+  std::string describe() const override { return "serial (no MPI)"; }
+};
+
+}  // namespace
+
+std::unique_ptr<Comm> make_serial_comm() { return std::make_unique<SerialComm>(); }
+
+#ifndef PWAS_WITH_MPI
+std::unique_ptr<Comm> make_world_comm(int*, char***) { return make_serial_comm(); }
+void finalize_world() {}
+#endif
+
+}  // namespace pwas::engine

@@ -1,0 +1,270 @@
+#include "engine/design.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "io/error.hpp"
+#include "kernels/logistic.hpp"
+
+namespace pwas::engine {
+namespace {
+
+std::string where_of(const io::AnalysisConfig& a, const std::string& name) {
+  auto it = a.where.find(name);
+  return it != a.where.end() ? it->second : a.source;
+}
+
+const io::Column& require_column(const io::CohortMeta& meta, const io::AnalysisConfig& a, const std::string& name,
+                                 const char* role) {
+  const io::Column* c = meta.find_column(name);
+  if (!c)
+    throw InputError(fmt::format("{}: analysis '{}': {} '{}' is not a column of the cohort", where_of(a, name),
+                                 a.name, role, name));
+  return *c;
+}
+
+bool is_missing(const io::Column& c, std::size_t i) {
+  return c.kind == io::ColumnKind::kNumeric ? std::isnan(c.numeric[i]) : c.codes[i] < 0;
+}
+
+double numeric_value(const io::Column& c, std::size_t i) {
+  return c.kind == io::ColumnKind::kNumeric ? c.numeric[i] : static_cast<double>(c.codes[i]);
+}
+
+std::unordered_set<std::int64_t> read_eid_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot open eid list", path));
+  std::unordered_set<std::int64_t> out;
+  std::string line;
+  std::int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::istringstream fields(line);
+    std::string first;
+    if (!(fields >> first) || first == "eid" || first == "FID" || first == "IID" || first[0] == '#') continue;
+    std::size_t used = 0;
+    std::int64_t eid = 0;
+    try {
+      eid = std::stoll(first, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != first.size())
+      throw InputError(where(path, line_no, 1, fmt::format("'{}' is not an integer eid", first)));
+    out.insert(eid);
+  }
+  return out;
+}
+
+bool condition_holds(const io::Column& c, std::size_t i, const io::SampleCondition& cond, std::int32_t level) {
+  if (is_missing(c, i)) return false;
+  if (c.kind == io::ColumnKind::kCategorical) {
+    const bool eq = c.codes[i] == level;
+    return cond.op == "==" ? eq : !eq;
+  }
+  const double x = c.numeric[i];
+  const double v = cond.number;
+  if (cond.op == "==") return x == v;
+  if (cond.op == "!=") return x != v;
+  if (cond.op == "<") return x < v;
+  if (cond.op == "<=") return x <= v;
+  if (cond.op == ">") return x > v;
+  return x >= v;
+}
+
+std::int64_t count(const std::vector<std::uint8_t>& keep) {
+  return std::count(keep.begin(), keep.end(), std::uint8_t{1});
+}
+
+/// A covariate expanded into design columns: numeric -> itself; categorical -> one 0/1 column per non-reference level.
+struct Expanded {
+  std::vector<std::string> names;
+  std::vector<Eigen::VectorXd> columns;   // each [n_rows]
+};
+
+Expanded expand_covariate(const io::Column& c, bool force_categorical, const std::vector<std::int64_t>& rows,
+                          std::vector<std::string>& log) {
+  Expanded e;
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  if (c.kind == io::ColumnKind::kNumeric && !force_categorical) {
+    Eigen::VectorXd v(n);
+    for (Eigen::Index r = 0; r < n; ++r) v(r) = c.numeric[static_cast<std::size_t>(rows[static_cast<std::size_t>(r)])];
+    if (n > 0 && (v.array() == v(0)).all()) {
+      log.push_back(fmt::format("covariate '{}' is constant on the analysis samples: dropped", c.name));
+      return e;
+    }
+    e.names.push_back(c.name);
+    e.columns.push_back(std::move(v));
+    return e;
+  }
+  // Levels present among the rows, in the column's level order (numeric-coded: ascending value).
+  std::vector<double> values(static_cast<std::size_t>(n));
+  for (Eigen::Index r = 0; r < n; ++r) values[static_cast<std::size_t>(r)] = numeric_value(c, static_cast<std::size_t>(rows[static_cast<std::size_t>(r)]));
+  std::set<double> present(values.begin(), values.end());
+  if (present.size() < 2) {
+    log.push_back(fmt::format("covariate '{}' has one level on the analysis samples: dropped", c.name));
+    return e;
+  }
+  auto label = [&](double v) {
+    if (c.kind == io::ColumnKind::kCategorical) return c.levels[static_cast<std::size_t>(v)];
+    return fmt::format("{}", v);
+  };
+  auto it = present.begin();
+  for (++it; it != present.end(); ++it) {
+    Eigen::VectorXd d(n);
+    for (Eigen::Index r = 0; r < n; ++r) d(r) = values[static_cast<std::size_t>(r)] == *it ? 1.0 : 0.0;
+    e.names.push_back(fmt::format("{}={}", c.name, label(*it)));
+    e.columns.push_back(std::move(d));
+  }
+  return e;
+}
+
+/// Throws when the covariate block is rank-deficient, naming the aliased terms.
+void check_full_rank(const Eigen::MatrixXd& c, const std::vector<std::string>& names, const io::AnalysisConfig& a) {
+  Eigen::MatrixXd scaled = c;
+  for (Eigen::Index j = 0; j < scaled.cols(); ++j) {
+    const double norm = scaled.col(j).norm();
+    if (norm > 0) scaled.col(j) /= norm;
+  }
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(scaled);
+  qr.setThreshold(1e-9);
+  if (qr.rank() == scaled.cols()) return;
+  std::vector<std::string> aliased;
+  for (Eigen::Index k = qr.rank(); k < scaled.cols(); ++k) aliased.push_back(names[static_cast<std::size_t>(qr.colsPermutation().indices()(k))]);
+  throw InputError(fmt::format("{}: analysis '{}': covariates are collinear on the analysis samples ({} of {} "
+                               "columns independent); aliased: {}",
+                               a.source, a.name, qr.rank(), scaled.cols(), fmt::join(aliased, ", ")));
+}
+
+}  // namespace
+
+SampleSelection select_samples(const io::CohortMeta& meta, const io::AnalysisConfig& a) {
+  SampleSelection s;
+  const std::size_t n = meta.n_samples();
+  s.keep.assign(n, 1);
+  s.log.push_back(fmt::format("samples in cohort: {}", n));
+  if (!a.keep_file.empty()) {
+    const auto ids = read_eid_file(a.keep_file);
+    for (std::size_t i = 0; i < n; ++i) s.keep[i] &= ids.count(meta.eids[i]) ? 1 : 0;
+    s.log.push_back(fmt::format("after keep {}: {}", a.keep_file, count(s.keep)));
+  }
+  if (!a.remove_file.empty()) {
+    const auto ids = read_eid_file(a.remove_file);
+    for (std::size_t i = 0; i < n; ++i) s.keep[i] &= ids.count(meta.eids[i]) ? 0 : 1;
+    s.log.push_back(fmt::format("after remove {}: {}", a.remove_file, count(s.keep)));
+  }
+  for (const auto& cond : a.filters) {
+    const io::Column* c = meta.find_column(cond.column);
+    if (!c) throw InputError(fmt::format("{}: filter column '{}' is not a column of the cohort", cond.source, cond.column));
+    std::int32_t level = -1;
+    if (c->kind == io::ColumnKind::kCategorical) {
+      auto it = std::find(c->levels.begin(), c->levels.end(), cond.text);
+      if (it == c->levels.end())
+        throw InputError(fmt::format("{}: '{}' is not a level of '{}' (levels: {})", cond.source, cond.text,
+                                     cond.column, fmt::join(c->levels, ", ")));
+      level = static_cast<std::int32_t>(it - c->levels.begin());
+    } else if (!cond.is_number) {
+      throw InputError(fmt::format("{}: '{}' is numeric; compare it with a number", cond.source, cond.column));
+    }
+    for (std::size_t i = 0; i < n; ++i) s.keep[i] &= condition_holds(*c, i, cond, level) ? 1 : 0;
+    s.log.push_back(fmt::format("after filter {} {} {}: {}", cond.column, cond.op, cond.text, count(s.keep)));
+  }
+  return s;
+}
+
+FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, const SampleSelection& sel,
+                   const std::string& outcome, const std::string& predictor) {
+  FitPlan p;
+  p.outcome = outcome;
+  p.predictor = predictor;
+  p.protein_outcome = outcome == io::kProteinWord;
+  p.protein_predictor = predictor == io::kProteinWord;
+  const std::size_t n = meta.n_samples();
+  std::vector<std::uint8_t> keep = sel.keep;
+
+  std::vector<const io::Column*> covs;
+  for (const auto& name : a.covariates) {
+    const io::Column& c = require_column(meta, a, name, "covariate");
+    covs.push_back(&c);
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[i] && is_missing(c, i)) keep[i] = 0;
+  }
+  p.log.push_back(fmt::format("with complete covariates: {}", count(keep)));
+  for (const auto& name : a.categorical)
+    if (std::find(a.covariates.begin(), a.covariates.end(), name) == a.covariates.end())
+      throw InputError(fmt::format("{}: categorical '{}' is not among the covariates", where_of(a, name), name));
+
+  const io::Column* out_col = p.protein_outcome ? nullptr : &require_column(meta, a, outcome, "outcome");
+  const io::Column* pred_col = p.protein_predictor ? nullptr : &require_column(meta, a, predictor, "predictor");
+  if (out_col) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[i] && is_missing(*out_col, i)) keep[i] = 0;
+    p.log.push_back(fmt::format("with outcome {} observed: {}", outcome, count(keep)));
+  }
+  if (pred_col) {
+    if (pred_col->kind == io::ColumnKind::kCategorical && pred_col->levels.size() != 2)
+      throw InputError(fmt::format("{}: predictor '{}' is categorical with {} levels; a predictor must be numeric "
+                                   "or binary", where_of(a, predictor), predictor, pred_col->levels.size()));
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[i] && is_missing(*pred_col, i)) keep[i] = 0;
+    p.log.push_back(fmt::format("with predictor {} observed: {}", predictor, count(keep)));
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (keep[i]) p.rows.push_back(static_cast<std::int64_t>(i));
+  const auto n_rows = static_cast<Eigen::Index>(p.rows.size());
+
+  // Covariate block: intercept + expanded covariates.
+  std::vector<std::string> names = {"(Intercept)"};
+  std::vector<Eigen::VectorXd> cols = {Eigen::VectorXd::Ones(n_rows)};
+  for (const io::Column* c : covs) {
+    const bool forced = std::find(a.categorical.begin(), a.categorical.end(), c->name) != a.categorical.end();
+    Expanded e = expand_covariate(*c, forced, p.rows, p.log);
+    names.insert(names.end(), e.names.begin(), e.names.end());
+    for (auto& col : e.columns) cols.push_back(std::move(col));
+  }
+  Eigen::MatrixXd c(n_rows, static_cast<Eigen::Index>(cols.size()));
+  for (std::size_t j = 0; j < cols.size(); ++j) c.col(static_cast<Eigen::Index>(j)) = cols[j];
+  if (n_rows > c.cols()) check_full_rank(c, names, a);
+
+  auto gather = [&](const io::Column& col) {
+    Eigen::VectorXd v(n_rows);
+    for (Eigen::Index r = 0; r < n_rows; ++r) v(r) = numeric_value(col, static_cast<std::size_t>(p.rows[static_cast<std::size_t>(r)]));
+    return v;
+  };
+  if (out_col) {
+    p.outcome_values = gather(*out_col);
+    if (a.model == io::ModelKind::kLogistic) {
+      const bool binary = (p.outcome_values.array() == 0.0 || p.outcome_values.array() == 1.0).all() &&
+                          (out_col->kind == io::ColumnKind::kNumeric || out_col->levels.size() == 2);
+      if (!binary)
+        throw InputError(fmt::format("{}: analysis '{}': logistic outcome '{}' must be coded 0/1 or have two "
+                                     "levels", where_of(a, outcome), a.name, outcome));
+      p.n_cases = static_cast<std::int64_t>(p.outcome_values.sum());
+      p.log.push_back(fmt::format("cases of {}: {} of {}", outcome, p.n_cases, n_rows));
+    }
+  }
+  if (pred_col) p.predictor_values = gather(*pred_col);
+  p.terms = names;
+  p.terms.push_back(p.protein_predictor ? std::string(io::kProteinWord) : predictor);
+  p.design = kernels::make_shared_design(std::move(c));
+
+  if (a.model == io::ModelKind::kLogistic && n_rows > p.design.n_cov() && p.n_cases > 0 && p.n_cases < n_rows) {
+    kernels::LogisticWorkspace ws;
+    std::vector<std::uint8_t> all(static_cast<std::size_t>(n_rows), 1);
+    const kernels::LogisticFit null = kernels::fit_logistic_null(p.design, p.outcome_values, all, ws);
+    if (null.status == kernels::FitStatus::kOk) {
+      p.null_start = Eigen::VectorXd::Zero(p.design.n_cov() + 1);
+      p.null_start.head(p.design.n_cov()) = null.beta;
+    }
+  }
+  return p;
+}
+
+}  // namespace pwas::engine

@@ -1,0 +1,46 @@
+#pragma once
+// Turns one analysis of the config into fit plans: the samples it keeps (with a count after each filter),
+// the dummy-coded covariate block, and the fixed outcome / predictor vectors of each outcome × predictor pair.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "io/cohort.hpp"
+#include "io/config.hpp"
+#include "kernels/shared_design.hpp"
+
+namespace pwas::engine {
+
+/// The fits of one outcome × predictor pair, over every protein (or one fit when no protein is involved).
+struct FitPlan {
+  std::string outcome;                 // column name or "protein"
+  std::string predictor;               // column name or "protein"
+  bool protein_outcome = false;
+  bool protein_predictor = false;
+  std::vector<std::int64_t> rows;      // [n_rows] cohort sample indices with complete covariates/outcome/predictor
+  kernels::SharedDesign design;        // [n_rows x n_cov] intercept + dummy-coded covariates
+  std::vector<std::string> terms;      // [n_cov + 1] "(Intercept)", covariate terms, then the predictor
+  Eigen::VectorXd outcome_values;      // [n_rows] when the outcome is a column (binary 0/1 for logistic)
+  Eigen::VectorXd predictor_values;    // [n_rows] when the predictor is a column
+  Eigen::VectorXd null_start;          // [n_cov + 1] logistic start: covariates-only fit, 0 for the predictor
+  std::int64_t n_cases = -1;           // logistic: cases among rows
+  std::vector<std::string> log;        // sample counts after each step
+};
+
+/// Samples kept by the analysis' keep/remove files and conditions, with a log line per step.
+struct SampleSelection {
+  std::vector<std::uint8_t> keep;      // [n_samples]
+  std::vector<std::string> log;
+};
+
+/// Applies keep/remove files and filter conditions; throws InputError naming the config location or file line.
+SampleSelection select_samples(const io::CohortMeta& meta, const io::AnalysisConfig& a);
+
+/// Builds the plan for one outcome × predictor pair; throws InputError for unknown columns, a non-binary
+/// logistic outcome, or covariates that are collinear on the analysis samples.
+FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, const SampleSelection& sel,
+                   const std::string& outcome, const std::string& predictor);
+
+}  // namespace pwas::engine

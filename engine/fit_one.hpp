@@ -1,0 +1,37 @@
+#pragma once
+// One protein (or one column) under one fit plan: transform, fit, and the reported rows.
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "engine/design.hpp"
+#include "io/config.hpp"
+#include "io/results.hpp"
+#include "kernels/linear.hpp"
+#include "kernels/logistic.hpp"
+
+namespace pwas::engine {
+
+struct FitSettings {
+  io::ModelKind model = io::ModelKind::kLogistic;
+  io::ProteinTransform transform = io::ProteinTransform::kRin;
+  io::ReportTerms report = io::ReportTerms::kPredictor;
+  int min_case_ct = 10;
+};
+
+/// Per-thread scratch, allocated once and reused for every fit the thread runs.
+struct FitScratch {
+  Eigen::VectorXd protein;             // [n_rows]
+  Eigen::VectorXd other;               // [n_rows]
+  std::vector<std::uint8_t> keep;      // [n_rows]
+  kernels::LinearWorkspace linear;
+  kernels::LogisticWorkspace logistic;
+};
+
+/// Fits `plan` with the protein column `values` (cohort order, NaN = missing; null when the plan has no protein)
+/// and returns its rows (one, or one per term with report = "all"). Failures become ERRCODEs, never exceptions.
+std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
+                                   const FitSettings& s, FitScratch& scratch);
+
+}  // namespace pwas::engine

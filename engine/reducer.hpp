@@ -1,0 +1,34 @@
+#pragma once
+// Gathering per-protein rows from every rank to rank 0 and assembling them in a fixed order.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/comm.hpp"
+#include "engine/scan.hpp"
+
+namespace pwas::engine {
+
+/// What one rank produced for one analysis.
+struct RankOutput {
+  std::vector<std::vector<ProteinRows>> per_plan;    // [plan][protein in any order]
+  std::vector<std::int64_t> qc_dropped;              // cohort indices of proteins failing QC
+  std::vector<double> timings;                       // read, fit seconds
+};
+
+/// Serialises a rank's output for gathering.
+std::vector<std::byte> pack(const RankOutput& out);
+/// Inverse of pack.
+RankOutput unpack(const std::vector<std::byte>& bytes, std::size_t n_plans);
+
+/// Gathers every rank's output on rank 0 and merges them: per plan ordered by protein index, QC list sorted,
+/// timings as [rank][read, fit]. Other ranks get an empty result.
+struct Gathered {
+  std::vector<std::vector<ProteinRows>> per_plan;
+  std::vector<std::int64_t> qc_dropped;
+  std::vector<std::vector<double>> timings;
+};
+Gathered gather_outputs(Comm& comm, const RankOutput& mine, std::size_t n_plans);
+
+}  // namespace pwas::engine

@@ -1,0 +1,65 @@
+#pragma once
+// The run configuration (TOML): one cohort, one output folder, one or more analyses. See configs/README.md.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pwas::io {
+
+enum class ModelKind : std::uint8_t { kLinear, kLogistic };
+enum class ProteinTransform : std::uint8_t { kRin, kZscore, kNone };
+enum class ReportTerms : std::uint8_t { kPredictor, kAll };
+
+/// `column OP value`, e.g. `sex == 1`, `age < 60`, `ethnicity != "White"`.
+struct SampleCondition {
+  std::string column;
+  std::string op;          // == != < <= > >=
+  std::string text;        // the value as written (for categorical columns: a level name)
+  double number = 0.0;     // the value when numeric
+  bool is_number = false;
+  std::string source;      // "config.toml:LINE:COL" for messages
+};
+
+/// The word used in outcome/predictor lists for "each protein in turn".
+inline constexpr const char* kProteinWord = "protein";
+
+struct AnalysisConfig {
+  std::string name;
+  ModelKind model = ModelKind::kLogistic;
+  std::vector<std::string> outcomes;     // participant columns, or {"protein"}
+  std::vector<std::string> predictors;   // {"protein"} or participant columns
+  std::vector<std::string> covariates;   // after expanding a named covariate set
+  std::vector<std::string> categorical;  // numeric-coded columns to dummy-code
+  ProteinTransform transform = ProteinTransform::kRin;
+  std::optional<double> bonferroni_tests;
+  double protein_max_missing = 0.5;      // QC: proteins missing in a larger fraction of samples are skipped
+  int min_case_ct = 10;                  // logistic: fewer cases or controls -> TOO_FEW_CASES
+  std::string keep_file, remove_file;    // eid lists (one per line, or first column)
+  std::vector<SampleCondition> filters;  // all must hold
+  std::vector<std::string> proteins;     // optional subset of protein names (empty = all)
+  ReportTerms report = ReportTerms::kPredictor;
+  std::string source;                    // "config.toml:LINE:COL" of the [[analysis]] table
+  /// Where each referenced column name was written ("config.toml:LINE:COL"), for error messages.
+  std::map<std::string, std::string> where;
+};
+
+struct RunConfig {
+  std::string path;          // the config file itself
+  std::string cohort;        // resolved relative to the config file's folder
+  std::string out;
+  std::uint64_t seed = 1;
+  int threads = 0;           // 0 = OMP_NUM_THREADS or all cores
+  int block_proteins = 64;   // proteins read from HDF5 at once per rank
+  std::vector<AnalysisConfig> analyses;
+};
+
+/// Parses and validates a config file; throws InputError naming file, line and column.
+RunConfig load_config(const std::string& path);
+
+/// The names of ModelKind / ProteinTransform as written in configs.
+const char* to_string(ModelKind m);
+const char* to_string(ProteinTransform t);
+
+}  // namespace pwas::io
