@@ -12,7 +12,7 @@
 namespace pwas::io {
 
 struct CohortWriteOptions {
-  int deflate_level = 1;          // 0 = no compression; shuffle is on whenever deflate is
+  int deflate_level = 0;          // 0 = no compression; shuffle is on whenever deflate is
   std::int64_t chunk_bytes = 1 << 20;  // target chunk size; chunks span all samples x k proteins
 };
 
@@ -23,6 +23,8 @@ class CohortWriter {
   ~CohortWriter();   // removes the temporary file unless finish() ran
   CohortWriter(const CohortWriter&) = delete;
   CohortWriter& operator=(const CohortWriter&) = delete;
+  /// Proteins per HDF5 chunk: write blocks of this many (aligned to it) so each chunk is compressed once.
+  std::int64_t proteins_per_chunk() const;
   /// Writes proteins [first, first + block.cols()) for all samples.
   void write_proteins(std::int64_t first, const Eigen::MatrixXf& block);  // [n_samples x k]
   /// Flushes, closes and renames into place.

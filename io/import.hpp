@@ -14,7 +14,7 @@ struct ImportOptions {
   std::vector<double> missing_codes;        // e.g. -1, -3: set missing in integer-valued numeric columns
   std::vector<std::string> force_categorical;  // numeric-looking columns to keep as categorical
   std::string out;                          // cohort.h5
-  int deflate_level = 1;
+  int deflate_level = 0;                    // 0: fastest import and reads; zlib level 1 costs ~60% of import time for ~15% smaller files
 };
 
 /// What the import did, for the user: counts of everything kept and dropped, and why.

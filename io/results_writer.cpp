@@ -38,6 +38,13 @@ struct H5Handle {
   }
 };
 
+/// Dataset creation without modification times, so identical results give byte-identical files.
+hid_t untimed_dcpl() {
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_obj_track_times(dcpl, false);
+  return dcpl;
+}
+
 void write_strings(hid_t group, const char* name, const std::vector<std::string>& values) {
   std::vector<const char*> ptrs;
   ptrs.reserve(values.size());
@@ -47,7 +54,8 @@ void write_strings(hid_t group, const char* name, const std::vector<std::string>
   H5Tset_cset(type.id, H5T_CSET_UTF8);
   const hsize_t dims[1] = {values.size()};
   H5Handle space{H5Screate_simple(1, dims, nullptr), H5Sclose};
-  H5Handle set{H5Dcreate2(group, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose};
+  H5Handle dcpl{untimed_dcpl(), H5Pclose};
+  H5Handle set{H5Dcreate2(group, name, type.id, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT), H5Dclose};
   if (set.id < 0 || (!values.empty() && H5Dwrite(set.id, type.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0))
     throw InputError(fmt::format("cannot write results dataset {}", name));
 }
@@ -56,7 +64,8 @@ template <typename T>
 void write_numbers(hid_t group, const char* name, hid_t type, const std::vector<T>& values) {
   const hsize_t dims[1] = {values.size()};
   H5Handle space{H5Screate_simple(1, dims, nullptr), H5Sclose};
-  H5Handle set{H5Dcreate2(group, name, type, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose};
+  H5Handle dcpl{untimed_dcpl(), H5Pclose};
+  H5Handle set{H5Dcreate2(group, name, type, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT), H5Dclose};
   if (set.id < 0 || (!values.empty() && H5Dwrite(set.id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0))
     throw InputError(fmt::format("cannot write results dataset {}", name));
 }
@@ -134,7 +143,9 @@ void write_results_h5(const std::string& path, const std::vector<ResultTable>& t
     write_string_attribute(file.id, "format", "pwas-results");
     for (const auto& [k, v] : attributes) write_string_attribute(file.id, k, v);
     for (const auto& t : tables) {
-      H5Handle g{H5Gcreate2(file.id, t.analysis.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose};
+      H5Handle gcpl{H5Pcreate(H5P_GROUP_CREATE), H5Pclose};
+      H5Pset_obj_track_times(gcpl.id, false);
+      H5Handle g{H5Gcreate2(file.id, t.analysis.c_str(), H5P_DEFAULT, gcpl.id, H5P_DEFAULT), H5Gclose};
       if (g.id < 0) throw InputError(fmt::format("{}: cannot create group {}", tmp, t.analysis));
       write_string_attribute(g.id, "model", t.model);
       using R = ResultRow;
