@@ -1,4 +1,7 @@
 // The only file that includes <mpi.h>.
+// The C API only: skip the deprecated C++ bindings (they need libmpi_cxx).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <cstdlib>

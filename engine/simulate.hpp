@@ -15,6 +15,7 @@ struct SimulateOptions {
   bool write_long = true;          // olink_data.txt (Showcase long) + coding143.tsv
   bool write_wide = true;          // olink_instance_0.csv (RAP wide)
   bool force = false;
+  int threads = 0;                 // OpenMP threads; 0 = OpenMP's default. Output does not depend on it.
 };
 
 struct SimulateReport {
@@ -23,6 +24,9 @@ struct SimulateReport {
   int n_assays = 0;
   int planted_isolation = 0;
   int planted_loneliness = 0;
+  std::int64_t n_withdrawn = 0;    // eids in the Olink files only (consent withdrawn after the assay)
+  std::int64_t n_without_olink = 0;  // participants with no Olink sample
+  std::int64_t bytes = 0;          // total size of the files written
   double seconds = 0.0;
 };
 

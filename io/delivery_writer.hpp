@@ -88,6 +88,7 @@ class DeliveryFile {
  public:
   /// Creates or truncates `path`.
   explicit DeliveryFile(std::string path);
+  /// Closes the file if still open, ignoring errors (call close() to see them).
   ~DeliveryFile();
   DeliveryFile(const DeliveryFile&) = delete;
   DeliveryFile& operator=(const DeliveryFile&) = delete;
