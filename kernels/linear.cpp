@@ -1,0 +1,320 @@
+#include "kernels/linear.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <span>
+
+#include "kernels/assert.hpp"
+#include "kernels/gram.hpp"
+
+// The fit works in the parametrisation centred at the kept-row means: with x~_j = x_j - mean_kept(x_j)
+// and y~ = y - ybar, the intercept decouples (1'x~_j = 0), so y~ is regressed on the q = p - 1 centred
+// columns and the intercept of the original columns is  a = ybar - mu'b,  Var(a) = sigma2/n + mu'Cov(b)mu
+// (Cov(ybar, b) = 0 because the centred columns are orthogonal to 1).  Centring is exact algebra here,
+// not an approximation, and removes the cancellation of uncentred normal equations.
+
+namespace pwas::kernels {
+namespace {
+
+using Eigen::Index;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Rows gathered per Gram update (256 KB at 64 columns: stays in L2 while the tiles sweep it).
+constexpr Index kBlock = 512;
+// A covariate whose centred sum of squares is below this fraction of its uncentred one lost more than
+// 8 digits to cancellation in G - s s'/n: the normal equations are not trusted, QR recentres exactly.
+constexpr double kCancellation = 1e-8;
+// RSS = Syy - b'r loses log10(Syy / RSS) digits; past 3 digits it is recomputed from the residuals.
+constexpr double kRssRecompute = 1e-3;
+
+// Largest absolute column sum of a square matrix with both triangles filled.
+double norm1(const Eigen::MatrixXd& m) { return m.cwiseAbs().colwise().sum().maxCoeff(); }
+
+// Centred sufficient statistics of v and y on the kept rows.
+struct Moments {
+  Index n_obs = 0;
+  double mean_v = 0.0, mean_y = 0.0;   // kept-row means
+  double sum_dv = 0.0, sum_dy = 0.0;   // sums of the centred values (rounding residue, ~0)
+  double svv = 0.0, svy = 0.0, syy = 0.0;
+  bool v_constant = false, y_constant = false;
+};
+
+// Two-pass means (the second pass adds back what rounding left), then the centred values into ws.dvy
+// (0 on dropped rows, whose v and y, possibly NaN, are never read again).
+Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
+                        std::span<const std::uint8_t> keep, LinearWorkspace& ws) {
+  const Index n = v.size();
+  Moments m;
+  double sv = 0.0, sy = 0.0;
+  double vmin = std::numeric_limits<double>::infinity(), vmax = -vmin, ymin = vmin, ymax = -vmin;
+  for (Index i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    const double vi = v[i], yi = y[i];
+    PWAS_ASSERT(std::isfinite(vi) && std::isfinite(yi));
+    ++m.n_obs;
+    sv += vi;
+    sy += yi;
+    vmin = std::min(vmin, vi);
+    vmax = std::max(vmax, vi);
+    ymin = std::min(ymin, yi);
+    ymax = std::max(ymax, yi);
+  }
+  m.v_constant = !(vmin < vmax);
+  m.y_constant = !(ymin < ymax);
+  if (m.n_obs == 0) return m;
+  m.mean_v = sv / static_cast<double>(m.n_obs);
+  m.mean_y = sy / static_cast<double>(m.n_obs);
+  double rv = 0.0, ry = 0.0;
+  for (Index i = 0; i < n; ++i)
+    if (keep[i]) {
+      rv += v[i] - m.mean_v;
+      ry += y[i] - m.mean_y;
+    }
+  m.mean_v += rv / static_cast<double>(m.n_obs);
+  m.mean_y += ry / static_cast<double>(m.n_obs);
+
+  ws.dvy.resize(n, 2);
+  double* dv = ws.dvy.col(0).data();
+  double* dy = ws.dvy.col(1).data();
+  for (Index i = 0; i < n; ++i) {
+    if (keep[i]) {
+      dv[i] = v[i] - m.mean_v;
+      dy[i] = y[i] - m.mean_y;
+      m.sum_dv += dv[i];
+      m.sum_dy += dy[i];
+      m.svv += dv[i] * dv[i];
+      m.svy += dv[i] * dy[i];
+      m.syy += dy[i] * dy[i];
+    } else {
+      dv[i] = 0.0;
+      dy[i] = 0.0;
+    }
+  }
+  return m;
+}
+
+// One sequential pass over the rows of C (row-major, so the hardware prefetcher streams it): kept rows
+// add to C'[dv dy] in ws.cross, and the rows whose Gram is wanted (the dropped rows for the downdate, or
+// the kept rows when they are fewer) are gathered in blocks for add_gram_lower (lower triangle into ws.b,
+// column sums into ws.colsum).
+void scan_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool gram_of_dropped,
+               LinearWorkspace& ws) {
+  const Index n = d.n_samples();
+  const Index pc = d.n_cov();
+  const Index stride = d.c_rows.cols();
+  ws.cross.setZero(stride, 2);
+  ws.colsum.setZero(stride);
+  ws.b.setZero(pc, pc);
+  if (ws.block.rows() != kBlock || ws.block.cols() != stride) ws.block.setZero(kBlock, stride);
+  Index t = 0;
+  for (Index i = 0; i < n; ++i) {
+    const auto row = d.c_rows.row(i);
+    const bool kept = keep[i] != 0;
+    if (kept) {
+      ws.cross.col(0).noalias() += ws.dvy(i, 0) * row.transpose();
+      ws.cross.col(1).noalias() += ws.dvy(i, 1) * row.transpose();
+    }
+    if (kept == gram_of_dropped) continue;
+    ws.block.row(t) = row;
+    ws.colsum.noalias() += row.transpose();
+    if (++t == kBlock) {
+      add_gram_lower(ws.b, ws.block.leftCols(pc));
+      t = 0;
+    }
+  }
+  if (t > 0) add_gram_lower(ws.b, ws.block.topRows(t).leftCols(pc));
+}
+
+// Fills beta/se of `fit` from the centred solution ws.coef [q] with covariance sigma2 * ws.cov and the
+// offsets ws.offset [q] (kept means of the raw columns), intercept a = ybar - offset'coef.
+void finish(double mean_y, double rss, LinearWorkspace& ws, LinearFit& fit) {
+  const Index q = ws.coef.size();
+  const double n_obs = static_cast<double>(fit.n_obs);
+  fit.sigma2 = rss / static_cast<double>(fit.df_residual);
+  ws.cov *= fit.sigma2;
+  fit.beta.segment(1, q) = ws.coef;
+  for (Index j = 0; j < q; ++j) fit.se(1 + j) = std::sqrt(ws.cov(j, j));
+  fit.beta(0) = mean_y - ws.offset.dot(ws.coef);
+  double quad = 0.0;  // offset' Cov(b) offset
+  for (Index j = 0; j < q; ++j) quad += ws.offset(j) * ws.cov.col(j).dot(ws.offset);
+  const double var0 = fit.sigma2 / n_obs + quad;
+  fit.se(0) = std::sqrt(var0);
+  fit.status = FitStatus::kOk;
+}
+
+// Column-pivoted Householder QR on the gathered, exactly centred, unit-norm kept rows. Returns false
+// when the design is rank-deficient. ws.offset must hold the kept means of the raw columns; the exact
+// recentring adds its residue to them.
+bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const Moments& mo,
+               const Eigen::MatrixXd& gram_kept_lower, double mean_y, const LinearOptions& opt,
+               LinearWorkspace& ws, LinearFit& fit) {
+  const Index n = d.n_samples();
+  const Index pc = d.n_cov();
+  const Index q = pc;
+  const Index n_obs = mo.n_obs;
+  ws.a.resize(n_obs, q);
+  ws.w.resize(n_obs);
+  for (Index j = 1; j < pc; ++j) {
+    const double* cj = d.c.col(j).data();
+    const double shift = ws.offset(j - 1) - d.mean(j);  // kept mean of the pre-centred column
+    Index k = 0;
+    for (Index i = 0; i < n; ++i)
+      if (keep[i]) ws.a(k++, j - 1) = cj[i] - shift;
+  }
+  {
+    Index k = 0;
+    for (Index i = 0; i < n; ++i)
+      if (keep[i]) {
+        ws.a(k, q - 1) = ws.dvy(i, 0);
+        ws.w(k) = ws.dvy(i, 1);
+        ++k;
+      }
+  }
+  const double y_shift = ws.w.mean();
+  ws.w.array() -= y_shift;
+  ws.scale.resize(q);
+  for (Index j = 0; j < q; ++j) {
+    auto col = ws.a.col(j);
+    const double shift = col.mean();
+    col.array() -= shift;
+    ws.offset(j) += shift;
+    // Uncentred scale: a column that centring reduced to rounding noise is constant on the kept rows,
+    // i.e. aliased with the intercept.
+    const double reference = j + 1 < pc ? std::sqrt(gram_kept_lower(j + 1, j + 1))
+                                        : std::sqrt(mo.svv + static_cast<double>(n_obs) * mo.mean_v * mo.mean_v);
+    const double norm = col.norm();
+    if (!(norm > opt.rank_tol * reference)) return false;
+    ws.scale(j) = 1.0 / norm;
+    col *= ws.scale(j);
+  }
+  ws.qr.compute(ws.a);
+  const auto& qr_r = ws.qr.matrixQR();
+  const double r00 = std::abs(qr_r(0, 0));
+  for (Index j = 0; j < q; ++j)
+    if (!(std::abs(qr_r(j, j)) > opt.rank_tol * r00)) return false;
+
+  ws.coef.resize(q);
+  ws.coef = ws.qr.solve(ws.w);
+  ws.w.noalias() -= ws.a * ws.coef;  // residuals
+  const double rss = ws.w.squaredNorm();
+  // (A'A)^{-1} = P R^{-1} R^{-T} P' for A P = Q R.
+  ws.b.setIdentity(q, q);
+  qr_r.topLeftCorner(q, q).triangularView<Eigen::Upper>().solveInPlace(ws.b);
+  ws.cov.resize(q, q);
+  ws.cov.noalias() = ws.b * ws.b.transpose();
+  const auto& perm = ws.qr.colsPermutation().indices();
+  for (Index j = 0; j < q; ++j)
+    for (Index i = 0; i < q; ++i)
+      ws.b(perm(i), perm(j)) = ws.cov(i, j) * ws.scale(perm(i)) * ws.scale(perm(j));
+  ws.cov.swap(ws.b);
+  ws.coef.array() *= ws.scale.array();
+  fit.used_qr = true;
+  finish(mean_y + y_shift, rss, ws, fit);
+  return true;
+}
+
+}  // namespace
+
+LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
+                     Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
+                     LinearWorkspace& ws, const LinearOptions& opt) {
+  const Index n = d.n_samples();
+  const Index pc = d.n_cov();
+  const Index p = pc + 1;
+  const Index q = pc;  // centred unknowns: covariates 1..pc-1 and v
+  PWAS_ASSERT(v.size() == n && y.size() == n && static_cast<Index>(keep.size()) == n);
+
+  LinearFit fit;
+  fit.beta = Eigen::VectorXd::Constant(p, kNaN);
+  fit.se = Eigen::VectorXd::Constant(p, kNaN);
+  fit.sigma2 = kNaN;
+
+  const Moments mo = centred_moments(v, y, keep, ws);
+  fit.n_obs = static_cast<int>(mo.n_obs);
+  fit.df_residual = static_cast<int>(mo.n_obs - p);
+  if (mo.n_obs <= p) {
+    fit.status = FitStatus::kTooFewCases;
+    return fit;
+  }
+  if (mo.v_constant || mo.y_constant) {
+    fit.status = FitStatus::kConstant;
+    return fit;
+  }
+
+  // Kept-row Gram of C: downdate the full Gram by the dropped rows, or sum the kept rows when fewer.
+  const Index n_dropped = n - mo.n_obs;
+  const bool downdate = n_dropped <= mo.n_obs;
+  scan_rows(d, keep, downdate, ws);
+  if (downdate) {
+    for (Index j = 0; j < pc; ++j)
+      for (Index i = j; i < pc; ++i) ws.b(i, j) = d.gram(i, j) - ws.b(i, j);
+    ws.colsum.head(pc) = d.gram.col(0) - ws.colsum.head(pc);
+  }
+  const Eigen::MatrixXd& gk = ws.b;  // lower triangle valid; colsum(0) = n_obs
+  const double n_obs = static_cast<double>(mo.n_obs);
+
+  // Centred normal equations S b = r over the q centred columns (rows/cols 0..pc-2 covariates, q-1 = v).
+  ws.offset.resize(q);
+  ws.rhs.resize(q);
+  ws.cov.resize(q, q);
+  bool trust_normal_equations = true;
+  for (Index a = 1; a < pc; ++a) {
+    const double ma = ws.colsum(a) / n_obs;  // kept mean of the pre-centred column
+    ws.offset(a - 1) = d.mean(a) + ma;
+    for (Index b = 1; b <= a; ++b) ws.cov(a - 1, b - 1) = gk(a, b) - ws.colsum(a) * (ws.colsum(b) / n_obs);
+    ws.cov(q - 1, a - 1) = ws.cross(a, 0) - ma * mo.sum_dv;
+    ws.rhs(a - 1) = ws.cross(a, 1) - ma * mo.sum_dy;
+    if (!(ws.cov(a - 1, a - 1) > kCancellation * gk(a, a))) trust_normal_equations = false;
+  }
+  ws.offset(q - 1) = mo.mean_v;
+  ws.cov(q - 1, q - 1) = mo.svv;
+  ws.rhs(q - 1) = mo.svy;
+
+  if (trust_normal_equations) {
+    // Equilibrate to unit diagonal (van der Sluis: near-optimal scaling for the condition number).
+    ws.scale.resize(q);
+    ws.scale = ws.cov.diagonal().cwiseSqrt().cwiseInverse();
+    fill_upper_from_lower(ws.cov);
+    ws.cov = ws.scale.asDiagonal() * ws.cov * ws.scale.asDiagonal();
+    const double norm_s = norm1(ws.cov);
+    ws.llt.compute(ws.cov);
+    if (ws.llt.info() == Eigen::Success) {
+      ws.cov.setIdentity(q, q);
+      ws.llt.solveInPlace(ws.cov);
+      const double rcond = 1.0 / (norm_s * norm1(ws.cov));
+      if (rcond >= opt.qr_rcond) {
+        ws.coef.resize(q);
+        ws.coef = ws.scale.cwiseProduct(ws.rhs);
+        ws.llt.solveInPlace(ws.coef);
+        ws.coef.array() *= ws.scale.array();
+        double rss = mo.syy - ws.coef.dot(ws.rhs);
+        if (!(rss > kRssRecompute * mo.syy)) {
+          // e_i = dy_i - sum_j (c_ij - m_j) b_j - dv_i b_v over the kept rows.
+          ws.w.resize(n);
+          ws.w.noalias() = d.c.rightCols(pc - 1) * ws.coef.head(pc - 1);
+          double shift = 0.0;
+          for (Index a = 1; a < pc; ++a) shift += (ws.offset(a - 1) - d.mean(a)) * ws.coef(a - 1);
+          const double bv = ws.coef(q - 1);
+          rss = 0.0;
+          for (Index i = 0; i < n; ++i)
+            if (keep[i]) {
+              const double e = ws.dvy(i, 1) - (ws.w(i) - shift) - ws.dvy(i, 0) * bv;
+              rss += e * e;
+            }
+        }
+        ws.cov = ws.scale.asDiagonal() * ws.cov * ws.scale.asDiagonal();
+        finish(mo.mean_y, rss, ws, fit);
+        return fit;
+      }
+    }
+  }
+  // Ill-conditioned or cancellation-prone: pivoted QR on the kept rows decides rank and solves.
+  if (!fit_by_qr(d, keep, mo, gk, mo.mean_y, opt, ws, fit)) {
+    fit.used_qr = true;
+    fit.status = FitStatus::kSingular;
+  }
+  return fit;
+}
+
+}  // namespace pwas::kernels

@@ -19,7 +19,7 @@ struct LinearOptions {
 };
 
 /// Estimates in the ORIGINAL parametrisation of [raw C, v]: index 0 = intercept, 1..n_cov-1 = covariates,
-/// n_cov = the varying column v.
+/// n_cov = the varying column v. beta, se and sigma2 are NaN unless status is kOk.
 struct LinearFit {
   Eigen::VectorXd beta;     // [n_cov + 1]
   Eigen::VectorXd se;       // [n_cov + 1]
@@ -32,8 +32,15 @@ struct LinearFit {
 
 /// Caller-owned scratch so the per-protein loop does not allocate.
 struct LinearWorkspace {
-  Eigen::MatrixXd a, b;     // scratch, resized on first use
-  Eigen::VectorXd u, w;
+  Eigen::MatrixXd a, b;     // scratch, resized on first use: a = QR design, b = kept-row Gram of C
+  Eigen::VectorXd u, w;     // w = residuals or the QR right-hand side; u is spare
+  RowMatrixXd block;        // [512 x row stride] gathered rows of C for the Gram update
+  Eigen::MatrixXd dvy;      // [n_samples x 2] centred v and y on kept rows, 0 elsewhere
+  Eigen::MatrixXd cross;    // [row stride x 2] C' dvy (rows past n_cov are padding)
+  Eigen::MatrixXd cov;      // [p - 1 x p - 1] inverse of the equilibrated centred normal matrix
+  Eigen::VectorXd colsum, rhs, scale, coef, offset;  // [row stride] or [p - 1] per-fit vectors
+  Eigen::LLT<Eigen::MatrixXd> llt;
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;   // fallback for ill-conditioned designs
 };
 
 /// OLS of y on [C, v] over rows with keep[i] != 0; rows not kept may hold NaN in v and y.

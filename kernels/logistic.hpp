@@ -2,6 +2,7 @@
 // Logistic regression (binomial GLM, logit link) by IRLS / Newton for y ~ [C, v] on the kept rows.
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -16,10 +17,12 @@ struct LogisticOptions {
   double tol = 1e-12;
   /// |eta| above this on a kept row at the end marks (quasi-)separation.
   double separation_eta = 30.0;
+  /// Below this reciprocal condition number (1-norm) of the equilibrated X'WX at the estimate, kSingular.
+  double singular_rcond = 1e-12;
 };
 
 /// Estimates in the ORIGINAL parametrisation of [raw C, v] (index n_cov = v). SEs come from the
-/// information matrix X'WX evaluated at the final estimate.
+/// information matrix X'WX evaluated at the final estimate. beta and se are NaN unless status is kOk.
 struct LogisticFit {
   Eigen::VectorXd beta;     // [n_cov + 1]
   Eigen::VectorXd se;       // [n_cov + 1]
@@ -30,9 +33,15 @@ struct LogisticFit {
   FitStatus status = FitStatus::kOk;
 };
 
+/// Caller-owned scratch so the per-protein loop does not allocate after the first fit.
 struct LogisticWorkspace {
-  Eigen::MatrixXd a, b;     // scratch, resized on first use
-  Eigen::VectorXd u, w, z;
+  Eigen::MatrixXd a, b;     // scratch, resized on first use: a = (equilibrated X'WX)^-1, b = X'WX
+  Eigen::VectorXd u, w, z;  // score X'(y - mu); block weights; block linear predictor
+  RowMatrixXd x;            // [512 x row stride] gathered rows of X = [C, v] (one block)
+  Eigen::VectorXd theta, trial, step, scale;        // [p] iterate, trial iterate, Newton step, equilibration
+  Eigen::VectorXd resid, yk, vk;                    // [block] y - mu; [n_samples] kept y, centred v
+  std::vector<Eigen::Index> rows;                   // kept row indices
+  Eigen::LLT<Eigen::MatrixXd> llt;
 };
 
 /// Fits y (0/1 on kept rows) on [C, v] over rows with keep[i] != 0. `start` (may be null) is a starting

@@ -13,5 +13,7 @@ double p_chisq_upper(double x, double df);
 double qnorm(double p);
 /// Quantile of the t distribution with df degrees of freedom.
 double qt(double p, double df);
+/// Upper-tail chi-square quantile: the x with P(X > x) = p for df degrees of freedom.
+double qchisq_upper(double p, double df);
 
 }  // namespace pwas::kernels
