@@ -15,13 +15,30 @@ factors <- c("centre", "ethnicity")
 
 design <- function(df, extra) {
   df2 <- df
-  for (f in factors) df2[[f]] <- factor(df2[[f]])
+  for (f in factors) df2[[f]] <- factor(df2[[f]])   # levels present in these rows only, sorted
   model.matrix(as.formula(paste("~", paste(c(extra, covs), collapse = " + "))), df2)
 }
 
+# A level of a factor covariate in which the binary outcome does not vary has no finite MLE (quasi-complete
+# separation); in the limit glm approaches, its rows are fitted exactly and carry no information on the other
+# coefficients. Dropping them gives the limit directly (pwas does the same, logged).
+drop_separated <- function(df, outcome) {
+  repeat {
+    drop <- rep(FALSE, nrow(df))
+    for (f in factors) {
+      cases <- tapply(df[[outcome]], df[[f]], sum)
+      n <- tapply(df[[outcome]], df[[f]], length)
+      bad <- names(n)[cases == 0 | cases == n]
+      drop <- drop | as.character(df[[f]]) %in% bad
+    }
+    if (!any(drop)) return(df)
+    df <- df[!drop, ]
+  }
+}
+
 logistic_row <- function(prot, outcome) {
-  cc <- complete.cases(d[, c(outcome, covs, prot)])
-  df <- d[cc, ]
+  base <- drop_separated(d[complete.cases(d[, c(outcome, covs)]), ], outcome)
+  df <- drop_separated(base[!is.na(base[[prot]]), ], outcome)
   df$.x <- rin(df[[prot]])
   X <- design(df, ".x")
   y <- df[[outcome]]
@@ -36,7 +53,8 @@ logistic_row <- function(prot, outcome) {
 }
 
 linear_row <- function(analysis, prot, outcome, predictor) {
-  cc <- complete.cases(d[, c(outcome, predictor, covs, prot)])
+  cols <- c(if (outcome != "protein") outcome, predictor, covs, prot)
+  cc <- complete.cases(d[, cols])
   df <- d[cc, ]
   df$.p <- rin(df[[prot]])
   if (outcome == "protein") {
@@ -59,7 +77,7 @@ rows <- list()
 for (p in proteins) {
   for (o in c("isolation", "loneliness")) rows[[length(rows) + 1]] <- logistic_row(p, o)
   rows[[length(rows) + 1]] <- linear_row("prot_outcome", p, "protein", "isolation")
-  rows[[length(rows) + 1]] <- linear_row("marker", p, "time_gap_days", NA)
+  rows[[length(rows) + 1]] <- linear_row("marker", p, "time_gap_days", NULL)
 }
 out <- do.call(rbind, rows)
 write.table(format(out, digits = 17), "expected.tsv", sep = "\t", quote = FALSE, row.names = FALSE)

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Exactness end to end: `pwas import` + `pwas run` on a small simulated cohort against R (tests/golden/e2e).
+
+tests/golden/e2e/make_golden.R fits every protein the study's way with glm/lm (complete cases, RIN within them,
+glm converged to epsilon 1e-14 with the SE from the information matrix at its estimate) and wrote expected.tsv.
+Here pwas must match every row: OBS_CT and CASE_CT exactly, BETA and SE to a relative 1e-6, P to a relative 1e-6
+or an absolute 1e-12, with ERRCODE OK. Usage: golden_e2e_test.py PWAS GOLDEN_DIR WORK_DIR
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+CONFIG = """cohort = "cohort.h5"
+[[analysis]]
+name = "logit"
+model = "logistic"
+outcome = ["isolation", "loneliness"]
+covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
+categorical = ["centre"]
+protein_max_missing = 1.0
+min_case_ct = 1
+[[analysis]]
+name = "prot_outcome"
+model = "linear"
+outcome = "protein"
+predictor = "isolation"
+covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
+categorical = ["centre"]
+protein_max_missing = 1.0
+[[analysis]]
+name = "marker"
+model = "linear"
+outcome = "time_gap_days"
+predictor = "protein"
+covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
+categorical = ["centre"]
+protein_max_missing = 1.0
+"""
+
+
+def read(path):
+    lines = open(path).read().splitlines()
+    head = lines[0].split("\t")
+    return [dict(zip(head, [c.strip() for c in l.split("\t")])) for l in lines[1:]]
+
+
+def close(a, b, rel):
+    return abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def main():
+    pwas, golden, work = sys.argv[1:4]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([pwas, "import", "--participants", f"{golden}/participants.csv", "--olink",
+                    f"{golden}/olink_wide.csv", "--out", f"{work}/cohort.h5"], check=True, stdout=subprocess.DEVNULL)
+    with open(f"{work}/config.toml", "w") as f:
+        f.write(CONFIG)
+    subprocess.run([pwas, "run", f"{work}/config.toml", "--out", f"{work}/out", "--quiet"], check=True)
+    got = {}
+    for analysis in ("logit", "prot_outcome", "marker"):
+        for r in read(f"{work}/out/{analysis}.tsv"):
+            got[(analysis, r["OUTCOME"].lower(), r["PREDICTOR"].lower())] = r
+    expected = read(f"{golden}/expected.tsv")
+    bad, worst = [], {"BETA": 0.0, "SE": 0.0, "P": 0.0}
+    for e in expected:
+        key = (e["ANALYSIS"], e["OUTCOME"].lower(), e["PREDICTOR"].lower())
+        g = got.get(key)
+        if g is None:
+            bad.append(f"{key}: no row")
+            continue
+        if g["ERRCODE"] != "OK":
+            bad.append(f"{key}: ERRCODE {g['ERRCODE']}")
+            continue
+        if int(g["OBS_CT"]) != int(e["OBS_CT"]):
+            bad.append(f"{key}: OBS_CT {g['OBS_CT']} vs R {e['OBS_CT']}")
+        if e["CASE_CT"] != "NA" and int(g["CASE_CT"]) != int(e["CASE_CT"]):
+            bad.append(f"{key}: CASE_CT {g['CASE_CT']} vs R {e['CASE_CT']}")
+        for col in ("BETA", "SE", "P"):
+            a, b = float(g[col]), float(e[col])
+            rel = abs(a - b) / max(abs(b), 1e-300)
+            worst[col] = max(worst[col], rel if not (col == "P" and abs(a - b) <= 1e-12) else 0.0)
+            ok = close(a, b, 1e-6) or (col == "P" and abs(a - b) <= 1e-12)
+            if not ok:
+                bad.append(f"{key}: {col} {a!r} vs R {b!r} (relative {rel:.2e})")
+    print(f"{len(expected)} rows compared with R; max relative difference BETA {worst['BETA']:.2e}, "
+          f"SE {worst['SE']:.2e}, P {worst['P']:.2e}")
+    if bad:
+        print("\n".join(bad), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
