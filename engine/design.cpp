@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <unordered_set>
@@ -126,6 +127,44 @@ Expanded expand_covariate(const io::Column& c, bool force_categorical, const std
   return e;
 }
 
+bool is_categorical(const io::AnalysisConfig& a, const io::Column& c) {
+  return c.kind == io::ColumnKind::kCategorical ||
+         std::find(a.categorical.begin(), a.categorical.end(), c.name) != a.categorical.end();
+}
+
+/// Removes the samples of every categorical-covariate level in which the binary outcome does not vary. Such a
+/// level's dummy coefficient has no finite MLE (quasi-complete separation) and, in the limit R's glm approaches,
+/// its samples are fitted exactly and carry no information on the other coefficients, so dropping them gives
+/// the same estimates for the protein while keeping every fit finite. Repeats until no level is separated.
+void drop_separated_levels(const io::AnalysisConfig& a, const std::vector<const io::Column*>& covs,
+                           const io::Column& outcome, std::vector<std::uint8_t>& keep, std::vector<std::string>& log) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (const io::Column* c : covs) {
+      if (!is_categorical(a, *c)) continue;
+      std::map<double, std::pair<std::int64_t, std::int64_t>> tally;   // level -> (samples, cases)
+      for (std::size_t i = 0; i < keep.size(); ++i) {
+        if (!keep[i]) continue;
+        auto& t = tally[numeric_value(*c, i)];
+        ++t.first;
+        t.second += numeric_value(outcome, i) == 1.0 ? 1 : 0;
+      }
+      if (tally.size() < 2) continue;
+      for (const auto& [level, t] : tally) {
+        if (t.second != 0 && t.second != t.first) continue;
+        for (std::size_t i = 0; i < keep.size(); ++i)
+          if (keep[i] && numeric_value(*c, i) == level) keep[i] = 0;
+        const std::string name = c->kind == io::ColumnKind::kCategorical ? c->levels[static_cast<std::size_t>(level)]
+                                                                         : fmt::format("{}", level);
+        log.push_back(fmt::format("level {}={} has {} of {} samples with {} = 1 (quasi-separation): its samples are "
+                                  "dropped; now {}", c->name, name, t.second, t.first, outcome.name, count(keep)));
+        changed = true;
+      }
+    }
+  }
+}
+
 /// Throws when the covariate block is rank-deficient, naming the aliased terms.
 void check_full_rank(const Eigen::MatrixXd& c, const std::vector<std::string>& names, const io::AnalysisConfig& a) {
   Eigen::MatrixXd scaled = c;
@@ -216,6 +255,7 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
       if (keep[i] && is_missing(*pred_col, i)) keep[i] = 0;
     p.log.push_back(fmt::format("with predictor {} observed: {}", predictor, count(keep)));
   }
+  if (a.model == io::ModelKind::kLogistic && out_col) drop_separated_levels(a, covs, *out_col, keep, p.log);
   for (std::size_t i = 0; i < n; ++i)
     if (keep[i]) p.rows.push_back(static_cast<std::int64_t>(i));
   const auto n_rows = static_cast<Eigen::Index>(p.rows.size());
