@@ -88,6 +88,8 @@ std::int64_t count(const std::vector<std::uint8_t>& keep) {
 struct Expanded {
   std::vector<std::string> names;
   std::vector<Eigen::VectorXd> columns;   // each [n_rows]
+  bool categorical = false;
+  std::vector<std::int32_t> level_of_row; // [n_rows] when categorical: 0 = reference
 };
 
 Expanded expand_covariate(const io::Column& c, bool force_categorical, const std::vector<std::int64_t>& rows,
@@ -117,6 +119,12 @@ Expanded expand_covariate(const io::Column& c, bool force_categorical, const std
     if (c.kind == io::ColumnKind::kCategorical) return c.levels[static_cast<std::size_t>(v)];
     return fmt::format("{}", v);
   };
+  e.categorical = true;
+  const std::vector<double> levels(present.begin(), present.end());
+  e.level_of_row.resize(static_cast<std::size_t>(n));
+  for (Eigen::Index r = 0; r < n; ++r)
+    e.level_of_row[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(
+        std::lower_bound(levels.begin(), levels.end(), values[static_cast<std::size_t>(r)]) - levels.begin());
   auto it = present.begin();
   for (++it; it != present.end(); ++it) {
     Eigen::VectorXd d(n);
@@ -266,6 +274,14 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
   for (const io::Column* c : covs) {
     const bool forced = std::find(a.categorical.begin(), a.categorical.end(), c->name) != a.categorical.end();
     Expanded e = expand_covariate(*c, forced, p.rows, p.log);
+    if (e.categorical) {
+      LevelGroup g;
+      g.name = c->name;
+      g.level_of_row = std::move(e.level_of_row);
+      g.column.push_back(-1);
+      for (std::size_t l = 0; l < e.names.size(); ++l) g.column.push_back(static_cast<Eigen::Index>(names.size() + l));
+      p.groups.push_back(std::move(g));
+    }
     names.insert(names.end(), e.names.begin(), e.names.end());
     for (auto& col : e.columns) cols.push_back(std::move(col));
   }

@@ -13,6 +13,13 @@
 
 namespace pwas::engine {
 
+/// One categorical covariate's dummy coding on the plan rows, so each fit can check its levels on its own rows.
+struct LevelGroup {
+  std::string name;
+  std::vector<std::int32_t> level_of_row;   // [n_rows] level index, 0 = reference
+  std::vector<Eigen::Index> column;         // [n_levels] design column of each level, -1 for the reference
+};
+
 /// The fits of one outcome × predictor pair, over every protein (or one fit when no protein is involved).
 struct FitPlan {
   std::string outcome;                 // column name or "protein"
@@ -26,6 +33,7 @@ struct FitPlan {
   Eigen::VectorXd predictor_values;    // [n_rows] when the predictor is a column
   Eigen::VectorXd null_start;          // [n_cov + 1] logistic start: covariates-only fit, 0 for the predictor
   std::int64_t n_cases = -1;           // logistic: cases among rows
+  std::vector<LevelGroup> groups;      // categorical covariates
   std::vector<std::string> log;        // sample counts after each step
 };
 
