@@ -146,6 +146,13 @@ bool is_categorical(const io::AnalysisConfig& a, const io::Column& c) {
 /// the same estimates for the protein while keeping every fit finite. Repeats until no level is separated.
 void drop_separated_levels(const io::AnalysisConfig& a, const std::vector<const io::Column*>& covs,
                            const io::Column& outcome, std::vector<std::uint8_t>& keep, std::vector<std::string>& log) {
+  std::int64_t n = 0, cases = 0;
+  for (std::size_t i = 0; i < keep.size(); ++i)
+    if (keep[i]) {
+      ++n;
+      cases += numeric_value(outcome, i) == 1.0 ? 1 : 0;
+    }
+  if (cases == 0 || cases == n) return;   // the outcome does not vary at all: every fit reports TOO_FEW_CASES
   bool changed = true;
   while (changed) {
     changed = false;
@@ -285,6 +292,10 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
     names.insert(names.end(), e.names.begin(), e.names.end());
     for (auto& col : e.columns) cols.push_back(std::move(col));
   }
+  if (n_rows <= static_cast<Eigen::Index>(cols.size()))
+    throw InputError(fmt::format("{}: analysis '{}' [{} ~ {}]: {} samples left after filters and complete cases, "
+                                 "not more than the {} design columns", a.source, a.name, outcome, predictor, n_rows,
+                                 cols.size()));
   Eigen::MatrixXd c(n_rows, static_cast<Eigen::Index>(cols.size()));
   for (std::size_t j = 0; j < cols.size(); ++j) c.col(static_cast<Eigen::Index>(j)) = cols[j];
   if (n_rows > c.cols()) check_full_rank(c, names, a);

@@ -187,12 +187,12 @@ void run_config(const RunOptions& opt, Comm& comm) {
   if (log) (*log)("cohort {}: {} samples x {} proteins, {} participant columns", cfg.cohort, meta.n_samples(),
                   meta.n_proteins(), meta.columns.size());
 
-  std::vector<io::ResultTable> tables;
+  // Every analysis' plans are built before any fit, so a config error stops the run before anything is written.
+  std::vector<std::vector<FitPlan>> all_plans;
   for (const auto& a : cfg.analyses) {
-    const auto t_analysis = Clock::now();
     const SampleSelection sel = select_samples(meta, a);
     if (log) for (const auto& l : sel.log) (*log)("analysis {}: {}", a.name, l);
-    std::vector<FitPlan> plans;
+    auto& plans = all_plans.emplace_back();
     for (const auto& o : a.outcomes)
       for (const auto& p : a.predictors) {
         plans.push_back(build_plan(meta, a, sel, o, p));
@@ -201,6 +201,14 @@ void run_config(const RunOptions& opt, Comm& comm) {
         if (log) (*log)("analysis {} [{} ~ {}]: design {} rows x {} columns", a.name, o, p, plans.back().rows.size(),
                         plans.back().terms.size());
       }
+    analysis_proteins(meta, a);   // validates the protein list
+  }
+
+  std::vector<io::ResultTable> tables;
+  for (std::size_t ai = 0; ai < cfg.analyses.size(); ++ai) {
+    const auto& a = cfg.analyses[ai];
+    const auto& plans = all_plans[ai];
+    const auto t_analysis = Clock::now();
     FitSettings settings{a.model, a.transform, a.report, a.min_case_ct};
     const bool uses_proteins = plans.front().protein_outcome || plans.front().protein_predictor;
 
