@@ -76,6 +76,23 @@ std::vector<std::int64_t> analysis_proteins(const io::CohortMeta& meta, const io
   return out;
 }
 
+/// Relative cost of each protein's fits, for balancing ranks: a logistic fit costs ~ its observed rows (each Newton
+/// pass is rows × columns²); a linear fit costs ~ rows × columns plus dropped rows × columns² (the Gram downdate).
+std::vector<double> protein_costs(const io::CohortMeta& meta, const std::vector<std::int64_t>& proteins,
+                                  const io::AnalysisConfig& a, Eigen::Index n_cov) {
+  const auto n = static_cast<double>(meta.n_samples());
+  std::vector<double> costs;
+  costs.reserve(proteins.size());
+  for (std::int64_t i : proteins) {
+    const std::int64_t obs = meta.proteins[static_cast<std::size_t>(i)].n_observed;
+    const double observed = obs < 0 ? n : static_cast<double>(obs);
+    costs.push_back(a.model == io::ModelKind::kLogistic
+                        ? observed * static_cast<double>(n_cov)
+                        : n + (n - observed) * static_cast<double>(n_cov));
+  }
+  return costs;
+}
+
 /// Fits this rank's share of the proteins, reading them in blocks of consecutive cohort columns.
 RankOutput scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
                      const std::vector<std::int64_t>& proteins, Range mine, const io::AnalysisConfig& a,
@@ -99,8 +116,9 @@ RankOutput scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>&
     std::vector<std::string> names;
     std::vector<Eigen::Index> cols;
     for (Eigen::Index c = 0; c < block.cols(); ++c) {
+      // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
       const double missing = block.col(c).array().isNaN().cast<double>().sum() / std::max<Eigen::Index>(1, block.rows());
-      if (missing > a.protein_max_missing) {
+      if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing > a.protein_max_missing) {
         out.qc_dropped.push_back(first + c);
         continue;
       }
@@ -217,8 +235,14 @@ void run_config(const RunOptions& opt, Comm& comm) {
     table.model = io::to_string(a.model);
     std::vector<std::int64_t> dropped;
     if (uses_proteins) {
-      const auto proteins = analysis_proteins(meta, a);
-      const std::vector<double> costs(proteins.size(), 1.0);
+      std::vector<std::int64_t> proteins;
+      std::vector<std::int64_t> qc_dropped;
+      for (std::int64_t i : analysis_proteins(meta, a)) {
+        const std::int64_t observed = meta.proteins[static_cast<std::size_t>(i)].n_observed;
+        const double missing = observed < 0 ? 0.0 : 1.0 - static_cast<double>(observed) / static_cast<double>(meta.n_samples());
+        (missing > a.protein_max_missing ? qc_dropped : proteins).push_back(i);
+      }
+      const std::vector<double> costs = protein_costs(meta, proteins, a, plans.front().design.n_cov());
       const auto parts = partition_by_cost(costs, comm.size());
       RankOutput mine = scan_rank(reader, plans, proteins, parts[static_cast<std::size_t>(comm.rank())], a, settings,
                                   threads, cfg.block_proteins);
@@ -230,7 +254,9 @@ void run_config(const RunOptions& opt, Comm& comm) {
         for (auto& plan : g.per_plan)
           for (auto& pr : plan)
             for (auto& r : pr.rows) table.rows.push_back(std::move(r));
-        dropped = std::move(g.qc_dropped);
+        dropped = std::move(qc_dropped);
+        dropped.insert(dropped.end(), g.qc_dropped.begin(), g.qc_dropped.end());
+        std::sort(dropped.begin(), dropped.end());
         for (std::size_t r = 0; r < g.timings.size(); ++r)
           (*log)("analysis {}: rank {} read {:.2f} s, fit {:.2f} s, wait {:.2f} s", a.name, r, g.timings[r][0],
                  g.timings[r][1], g.timings[r].size() > 2 ? g.timings[r][2] : 0.0);

@@ -25,6 +25,7 @@ struct ProteinInfo {
   std::string full_name;   // from coding 143 where known
   std::string uniprot;     // where known
   std::string panel;       // where known
+  std::int64_t n_observed = -1;  // samples with a value (/proteins/n_observed); -1 when the file predates it
 };
 
 /// Everything in a cohort file except the protein matrix.

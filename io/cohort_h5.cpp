@@ -88,6 +88,7 @@ struct CohortWriter::Impl {
   Id file;
   Id npx;
   std::vector<bool> written;  // [n_proteins]
+  std::vector<std::int64_t> observed;  // [n_proteins] non-NaN values written
   bool finished = false;
 
   [[noreturn]] void fail(const std::string& what) const {
@@ -225,6 +226,9 @@ void CohortWriter::write_proteins(std::int64_t first, const Eigen::MatrixXf& blo
   w.check(H5Dwrite(w.npx.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT, rows.data()) >= 0,
           "/proteins/npx");
   std::fill(w.written.begin() + first, w.written.begin() + first + block.cols(), true);
+  if (w.observed.empty()) w.observed.assign(static_cast<std::size_t>(w.n_proteins), 0);
+  for (Eigen::Index j = 0; j < block.cols(); ++j)
+    w.observed[static_cast<std::size_t>(first + j)] = (block.col(j).array() == block.col(j).array()).count();
 }
 
 void CohortWriter::finish() {
@@ -234,6 +238,13 @@ void CohortWriter::finish() {
   if (missing != w.written.end())
     throw std::logic_error(fmt::format("CohortWriter::finish: protein {} was never written", missing - w.written.begin()));
   const h5::QuietErrors quiet;
+  {
+    // Per-protein counts of observed samples: QC and the ranks' cost-based partition read them without the matrix.
+    if (w.observed.empty()) w.observed.assign(static_cast<std::size_t>(w.n_proteins), 0);
+    const Id g(H5Gopen2(w.file.get(), "proteins", H5P_DEFAULT), H5Gclose);
+    w.check(g.valid(), "/proteins");
+    w.write_vector(g.get(), "n_observed", H5T_STD_I64LE, H5T_NATIVE_INT64, w.observed);
+  }
   w.check(w.npx.reset(), "/proteins/npx (close)");
   w.check(H5Fflush(w.file.get(), H5F_SCOPE_GLOBAL) >= 0, "(flush)");
   w.check(w.file.reset(), "(close)");
@@ -344,6 +355,12 @@ struct CohortReader::Impl {
     fill("full_name", &ProteinInfo::full_name);
     fill("uniprot", &ProteinInfo::uniprot);
     fill("panel", &ProteinInfo::panel);
+    if (H5Lexists(file.get(), "/proteins/n_observed", H5P_DEFAULT) > 0) {
+      const std::vector<hsize_t> dims{meta.proteins.size()};
+      const Id set = open_dataset("/proteins/n_observed", H5T_INTEGER, &dims);
+      const auto v = read_vector<std::int64_t>(set.get(), H5T_NATIVE_INT64, meta.proteins.size(), "/proteins/n_observed");
+      for (std::size_t i = 0; i < v.size(); ++i) meta.proteins[i].n_observed = v[i];
+    }
   }
 
   void read_participants() {
