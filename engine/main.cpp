@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   runcmd->add_option("--threads", run.threads, "OpenMP threads per rank (default: config, OMP_NUM_THREADS, all)")
       ->check(CLI::NonNegativeNumber);
   runcmd->add_flag("--force", run.force, "Replace results in an existing output folder");
+  runcmd->add_flag("--resume", run.resume, "Complete an interrupted run from its checkpoint (any number of ranks)");
   runcmd->add_flag("--quiet", run.quiet, "Do not echo the run log on stderr");
 
   pwas::engine::SummaryOptions sum;
@@ -110,7 +111,11 @@ int main(int argc, char** argv) {
       for (const auto& line : report.lines()) std::printf("%s\n", line.c_str());
     } else if (*runcmd) {
       run.command_line = command_line;
-      pwas::engine::run_config(run, *comm);
+      const int rc = pwas::engine::run_config(run, *comm);
+      if (rc != 0) {
+        pwas::engine::finalize_world();
+        return rc;
+      }
     } else if (*summary) {
       std::fputs(pwas::engine::summarize(sum).c_str(), stdout);
     }

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <map>
 #include <unistd.h>
 
@@ -13,7 +16,10 @@
 #include "engine/design.hpp"
 #include "engine/partition.hpp"
 #include "engine/plots.hpp"
+#include "engine/progress.hpp"
+#include "engine/rank_scan.hpp"
 #include "engine/reducer.hpp"
+#include "engine/stop_signal.hpp"
 #include "engine/run_log.hpp"
 #include "engine/scan.hpp"
 #include "io/cohort_h5.hpp"
@@ -29,16 +35,43 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-void prepare_out_dir(const std::string& out, bool force) {
+void prepare_out_dir(const std::string& out, bool force, bool resume) {
   namespace fs = std::filesystem;
   if (fs::exists(out)) {
     if (!fs::is_directory(out)) throw InputError(fmt::format("{}: output path exists and is not a folder", out));
-    if (!fs::is_empty(out) && !force)
-      throw InputError(fmt::format("{}: output folder already holds results; use --force to replace them", out));
+    if (resume && !fs::exists(checkpoint_root(out)) && !fs::is_empty(out))
+      throw InputError(fmt::format("{}: nothing to resume (no checkpoint in this folder)", out));
+    if (!fs::is_empty(out) && !force && !resume)
+      throw InputError(fmt::format("{}: output folder already holds results; use --force to replace them or "
+                                   "--resume to complete an interrupted run", out));
+    if (force && !resume) fs::remove_all(checkpoint_root(out));
   }
   std::error_code ec;
-  fs::create_directories(out, ec);
+  fs::create_directories(checkpoint_root(out), ec);
   if (ec) throw InputError(fmt::format("{}: cannot create output folder: {}", out, ec.message()));
+}
+
+/// What a checkpoint belongs to: the config text and the cohort. A resume against anything else is refused.
+std::string fingerprint(const io::RunConfig& cfg, const io::CohortMeta& meta) {
+  std::ifstream in(cfg.path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return fmt::format("pwas checkpoint\ncohort {}\nsamples {} proteins {}\nconfig {}\n{}", cfg.cohort,
+                     meta.n_samples(), meta.n_proteins(), cfg.path, text.str());
+}
+
+void check_fingerprint(const std::string& out, const std::string& expected, bool resume) {
+  const std::string path = (std::filesystem::path(checkpoint_root(out)) / "fingerprint").string();
+  if (resume && std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str() != expected)
+      throw InputError(fmt::format("{}: the checkpoint belongs to another config or cohort; run without --resume "
+                                   "(with --force) to start again", path));
+    return;
+  }
+  io::write_text_atomic(path, expected);
 }
 
 std::string describe_analysis(const io::AnalysisConfig& a) {
@@ -93,54 +126,6 @@ std::vector<double> protein_costs(const io::CohortMeta& meta, const std::vector<
   return costs;
 }
 
-/// Fits this rank's share of the proteins, reading them in blocks of consecutive cohort columns.
-RankOutput scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
-                     const std::vector<std::int64_t>& proteins, Range mine, const io::AnalysisConfig& a,
-                     const FitSettings& settings, int threads, int block_proteins) {
-  RankOutput out;
-  out.per_plan.resize(plans.size());
-  const auto& meta = reader.meta();
-  double read_s = 0, fit_s = 0;
-  std::int64_t i = mine.begin;
-  while (i < mine.end) {
-    // A run of consecutive cohort indices, at most block_proteins long.
-    std::int64_t j = i + 1;
-    while (j < mine.end && j - i < block_proteins &&
-           proteins[static_cast<std::size_t>(j)] == proteins[static_cast<std::size_t>(j - 1)] + 1)
-      ++j;
-    const std::int64_t first = proteins[static_cast<std::size_t>(i)];
-    auto t0 = Clock::now();
-    Eigen::MatrixXf block = reader.read_proteins(first, j - i);   // [n_samples x (j - i)]
-    read_s += seconds_since(t0);
-    std::vector<std::int64_t> ids;
-    std::vector<std::string> names;
-    std::vector<Eigen::Index> cols;
-    for (Eigen::Index c = 0; c < block.cols(); ++c) {
-      // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
-      const double missing = block.col(c).array().isNaN().cast<double>().sum() / std::max<Eigen::Index>(1, block.rows());
-      if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing > a.protein_max_missing) {
-        out.qc_dropped.push_back(first + c);
-        continue;
-      }
-      cols.push_back(c);
-      ids.push_back(first + c);
-      names.push_back(meta.proteins[static_cast<std::size_t>(first + c)].name);
-    }
-    if (!cols.empty()) {
-      Eigen::MatrixXf kept(block.rows(), static_cast<Eigen::Index>(cols.size()));
-      for (std::size_t c = 0; c < cols.size(); ++c) kept.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
-      t0 = Clock::now();
-      auto rows = scan_block(plans, kept, ids, names, settings, threads);
-      fit_s += seconds_since(t0);
-      for (std::size_t p = 0; p < plans.size(); ++p)
-        for (auto& pr : rows[p]) out.per_plan[p].push_back(std::move(pr));
-    }
-    i = j;
-  }
-  out.timings = {read_s, fit_s};
-  return out;
-}
-
 /// Bonferroni and BH across every reported row of the analysis that has a p-value.
 void adjust(io::ResultTable& t, const io::AnalysisConfig& a, RunLog* log) {
   std::vector<double> p;
@@ -176,7 +161,7 @@ void log_outcome_summary(const io::ResultTable& t, const io::AnalysisConfig& a, 
 
 }  // namespace
 
-void run_config(const RunOptions& opt, Comm& comm) {
+int run_config(const RunOptions& opt, Comm& comm) {
   const auto t_start = Clock::now();
   io::RunConfig cfg = io::load_config(opt.config);
   if (!opt.out.empty()) cfg.out = opt.out;
@@ -185,16 +170,20 @@ void run_config(const RunOptions& opt, Comm& comm) {
   const int threads = resolve_threads(opt.threads > 0 ? opt.threads : cfg.threads);
   const bool root = comm.rank() == 0;
 
-  if (root) prepare_out_dir(cfg.out, opt.force);
+  install_stop_handlers();
+  if (root) prepare_out_dir(cfg.out, opt.force, opt.resume);
   comm.barrier();
-  std::unique_ptr<RunLog> log_holder = root ? std::make_unique<RunLog>((std::filesystem::path(cfg.out) / "run.log").string(), !opt.quiet) : nullptr;
+  std::unique_ptr<RunLog> log_holder =
+      root ? std::make_unique<RunLog>((std::filesystem::path(cfg.out) / "run.log").string(), !opt.quiet, opt.resume)
+           : nullptr;
   RunLog* log = log_holder.get();
   if (log) {
     char host[256] = {0};
     gethostname(host, sizeof host - 1);
     (*log)("pwas {} run", kVersion);
     (*log)("command: {}", opt.command_line);
-    (*log)("config: {}  cohort: {}  out: {}  seed: {}  force: {}", cfg.path, cfg.cohort, cfg.out, cfg.seed, opt.force);
+    (*log)("config: {}  cohort: {}  out: {}  seed: {}  force: {}  resume: {}", cfg.path, cfg.cohort, cfg.out, cfg.seed,
+           opt.force, opt.resume);
     (*log)("ranks: {}  threads per rank: {}  host: {}  communicator: {}", comm.size(), threads, host, comm.describe());
     (*log)("block_proteins: {}", cfg.block_proteins);
     for (const auto& a : cfg.analyses) (*log)("{}", describe_analysis(a));
@@ -204,6 +193,9 @@ void run_config(const RunOptions& opt, Comm& comm) {
   const io::CohortMeta& meta = reader.meta();
   if (log) (*log)("cohort {}: {} samples x {} proteins, {} participant columns", cfg.cohort, meta.n_samples(),
                   meta.n_proteins(), meta.columns.size());
+  if (root) check_fingerprint(cfg.out, fingerprint(cfg, meta), opt.resume);
+  comm.barrier();
+  ProgressReporter progress(log, root && !opt.quiet && isatty(2), 10.0);
 
   // Every analysis' plans are built before any fit, so a config error stops the run before anything is written.
   std::vector<std::vector<FitPlan>> all_plans;
@@ -242,24 +234,50 @@ void run_config(const RunOptions& opt, Comm& comm) {
         const double missing = observed < 0 ? 0.0 : 1.0 - static_cast<double>(observed) / static_cast<double>(meta.n_samples());
         (missing > a.protein_max_missing ? qc_dropped : proteins).push_back(i);
       }
-      const std::vector<double> costs = protein_costs(meta, proteins, a, plans.front().design.n_cov());
+      // Proteins fitted before an interruption are taken from the checkpoint (every rank reads which).
+      const CheckpointStore store(cfg.out, a.name);
+      std::set<std::int64_t> done;
+      RankOutput saved = opt.resume ? store.load(plans.size(), done) : RankOutput{};
+      saved.per_plan.resize(plans.size());
+      std::vector<std::int64_t> todo;
+      for (std::int64_t i : proteins)
+        if (!done.count(i)) todo.push_back(i);
+      const std::vector<double> costs = protein_costs(meta, todo, a, plans.front().design.n_cov());
       const auto parts = partition_by_cost(costs, comm.size());
-      RankOutput mine = scan_rank(reader, plans, proteins, parts[static_cast<std::size_t>(comm.rank())], a, settings,
-                                  threads, cfg.block_proteins);
+      const Range r = parts[static_cast<std::size_t>(comm.rank())];
+      const std::vector<std::int64_t> mine_ids(todo.begin() + r.begin, todo.begin() + r.end);
+      if (log && opt.resume) (*log)("analysis {}: {} proteins from the checkpoint, {} to fit", a.name, done.size(), todo.size());
+      if (root) progress.begin(a.name, static_cast<std::int64_t>(proteins.size()), static_cast<std::int64_t>(done.size()), &store);
+      RankScanResult scanned = scan_rank(reader, plans, mine_ids, a, settings, threads, cfg.block_proteins, store);
+      if (root) progress.end();
+      // Stop together: a rank that saw the signal has checkpointed its blocks; the others finished theirs.
+      double stopped = scanned.stopped ? 1.0 : 0.0;
       const auto t_wait = Clock::now();
-      comm.barrier();
+      comm.allreduce_max(std::span<double>(&stopped, 1));
+      if (stopped > 0) {
+        if (log) (*log)("stop signal {}: completed proteins are in {}; exit {} (rerun with --resume)",
+                        stop_signal_number(), checkpoint_root(cfg.out), kExitCheckpointed);
+        return kExitCheckpointed;
+      }
+      RankOutput& mine = scanned.output;
       mine.timings.push_back(seconds_since(t_wait));
       Gathered g = gather_outputs(comm, mine, plans.size());
       if (root) {
+        for (std::size_t p = 0; p < plans.size(); ++p) {
+          for (auto& pr : saved.per_plan[p]) g.per_plan[p].push_back(std::move(pr));
+          std::sort(g.per_plan[p].begin(), g.per_plan[p].end(),
+                    [](const ProteinRows& x, const ProteinRows& y) { return x.protein < y.protein; });
+        }
         for (auto& plan : g.per_plan)
           for (auto& pr : plan)
-            for (auto& r : pr.rows) table.rows.push_back(std::move(r));
+            for (auto& row : pr.rows) table.rows.push_back(std::move(row));
         dropped = std::move(qc_dropped);
         dropped.insert(dropped.end(), g.qc_dropped.begin(), g.qc_dropped.end());
+        dropped.insert(dropped.end(), saved.qc_dropped.begin(), saved.qc_dropped.end());
         std::sort(dropped.begin(), dropped.end());
-        for (std::size_t r = 0; r < g.timings.size(); ++r)
-          (*log)("analysis {}: rank {} read {:.2f} s, fit {:.2f} s, wait {:.2f} s", a.name, r, g.timings[r][0],
-                 g.timings[r][1], g.timings[r].size() > 2 ? g.timings[r][2] : 0.0);
+        for (std::size_t k = 0; k < g.timings.size(); ++k)
+          (*log)("analysis {}: rank {} read {:.2f} s, fit {:.2f} s, wait {:.2f} s", a.name, k, g.timings[k][0],
+                 g.timings[k][1], g.timings[k].size() > 2 ? g.timings[k][2] : 0.0);
       }
     } else if (root) {
       FitScratch scratch;
@@ -288,9 +306,12 @@ void run_config(const RunOptions& opt, Comm& comm) {
   if (root) {
     io::write_results_h5((std::filesystem::path(cfg.out) / "results.h5").string(), tables,
                          {{"pwas_version", kVersion}, {"config", cfg.path}, {"cohort", cfg.cohort}});
+    std::error_code ec;
+    std::filesystem::remove_all(checkpoint_root(cfg.out), ec);
     (*log)("done in {:.2f} s", seconds_since(t_start));
   }
   comm.barrier();
+  return 0;
 }
 
 }  // namespace pwas::engine

@@ -11,13 +11,15 @@ struct RunOptions {
   std::string out;        // overrides the config's `out`
   std::string cohort;     // overrides the config's `cohort`
   int threads = 0;        // overrides the config's `threads` (0 = keep)
-  bool force = false;     // allow an output folder that already holds files
+  bool force = false;     // allow an output folder that already holds files (and drop its checkpoint)
+  bool resume = false;    // complete an interrupted run from its checkpoint
   bool quiet = false;     // no echo of the log on stderr
   std::string command_line;
 };
 
-/// Runs the config; rank 0 writes <out>/<analysis>.tsv, results.h5, plots and run.log. Throws InputError on
-/// bad input (the caller aborts every rank).
-void run_config(const RunOptions& opt, Comm& comm);
+/// Runs the config; rank 0 writes <out>/<analysis>.tsv, results.h5, plots and run.log. Returns 0, or
+/// kExitCheckpointed when a stop signal ended the run early. Throws InputError on bad input (the caller aborts
+/// every rank).
+int run_config(const RunOptions& opt, Comm& comm);
 
 }  // namespace pwas::engine

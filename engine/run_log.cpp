@@ -7,9 +7,9 @@
 
 namespace pwas::engine {
 
-RunLog::RunLog(const std::string& path, bool echo) : echo_(echo) {
+RunLog::RunLog(const std::string& path, bool echo, bool append) : echo_(echo) {
   if (path.empty()) return;
-  file_ = std::fopen(path.c_str(), "w");
+  file_ = std::fopen(path.c_str(), append ? "a" : "w");
   if (!file_) throw InputError(fmt::format("{}: cannot open the run log for writing", path));
 }
 
@@ -23,6 +23,7 @@ void RunLog::line(const std::string& text) {
   gmtime_r(&now, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::lock_guard<std::mutex> lock(mutex_);
   if (file_) {
     std::fprintf(file_, "[%s] %s\n", stamp, text.c_str());
     std::fflush(file_);

@@ -1,6 +1,7 @@
 #pragma once
 // run.log: timestamped lines written as they happen (rank 0 only), echoed to stderr unless quiet.
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 #include <fmt/format.h>
@@ -9,12 +10,12 @@ namespace pwas::engine {
 
 class RunLog {
  public:
-  /// Opens `path` for writing (empty path: stderr only); `echo` copies lines to stderr.
-  RunLog(const std::string& path, bool echo);
+  /// Opens `path` for writing, or appending (a resumed run); empty path: stderr only; `echo` copies lines to stderr.
+  RunLog(const std::string& path, bool echo, bool append = false);
   ~RunLog();
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
-  /// Writes one timestamped line.
+  /// Writes one timestamped line (thread-safe).
   void line(const std::string& text);
   template <typename... Args>
   void operator()(fmt::format_string<Args...> f, Args&&... args) {
@@ -22,6 +23,7 @@ class RunLog {
   }
 
  private:
+  std::mutex mutex_;   // the progress thread writes too
   std::FILE* file_ = nullptr;
   bool echo_ = true;
 };

@@ -45,5 +45,5 @@ for cell in $grid; do
   echo "ok: ${ranks} ranks x ${threads} threads byte-identical to $(basename "$reference")"
 done
 rows=$(($(wc -l < "$reference/logit.tsv") - 1))
-[[ $rows -eq 80 ]] || { echo "FAIL: expected 80 logistic rows (40 proteins x 2 exposures), got $rows" >&2; exit 1; }
+[[ $rows -eq 74 ]] || { echo "FAIL: expected 74 logistic rows (37 proteins passing QC x 2 exposures), got $rows" >&2; exit 1; }
 grep -q "QC dropped 3 proteins" "$reference/run.log" || { echo "FAIL: QC did not drop the 3 high-missing assays" >&2; exit 1; }

@@ -259,41 +259,60 @@ same_as_reference() {
             "$(grep -m1 -E 'ranks:' "$dir/run.log" || echo 'no ranks line')"
 }
 
-# ---- (a) pwas_run.sbatch: 2 ranks x 1 thread with srun, SIGUSR1 during the run --------------------------------
-# PWAS_BIN is a wrapper that waits 4 s before exec'ing pwas, so that the time-limit warning (sent here by
-# `scancel -b -s USR1`, as Slurm does with --signal=B:USR1@120) reaches the batch shell while the step runs.
-printf '#!/bin/sh\nsleep 4\nexec "%s" "$@"\n' "$pwas" >"$work/pwas_slow"
-chmod +x "$work/pwas_slow"
+# ---- (a) pwas_run.sbatch: 2 ranks with srun, preempted by SIGUSR1, requeued, resumed ---------------------------
+# A larger cohort in small protein blocks, so the job is still fitting when the time-limit warning arrives (sent
+# here by `scancel -b -s USR1`, as Slurm does with --signal=B:USR1@120) once its first blocks are checkpointed.
+# The template forwards it; pwas checkpoints and exits 3; the template requeues the job; the restarted attempt runs
+# with --resume; the final table must equal a direct, uninterrupted run.
+"$pwas" simulate --out "$work/sim_big" --n 20000 --proteins 100 --seed 2 >"$work/simulate_big.log" 2>&1 \
+  || { logs+=("$work/simulate_big.log"); fail "pwas simulate (big) failed"; }
+"$pwas" import --participants "$work/sim_big/participants.csv" --olink "$work/sim_big/olink_data.txt" \
+  --coding "$work/sim_big/coding143.tsv" --out "$work/big.h5" >"$work/import_big.log" 2>&1 \
+  || { logs+=("$work/import_big.log"); fail "pwas import (big) failed"; }
+write_config "$work/big.toml" big.h5
+printf 'block_proteins = 2\n' | cat - "$work/big.toml" >"$work/big.tmp" && mv "$work/big.tmp" "$work/big.toml"
+"$pwas" run "$work/big.toml" --out "$work/reference_big" --threads 1 --quiet >"$work/reference_big.log" 2>&1 \
+  || { logs+=("$work/reference_big.log"); fail "direct pwas run (big reference) failed"; }
 job_out=$work/jobs/run_srun.out
 rc=0
 limit=$(time_left run-srun)
 timeout "$limit" sbatch --wait --parsable -J pwas-test-run-srun -D "$work" -N 1 --ntasks-per-node=2 -c 1 \
-  -o "$job_out" --export="ALL,PWAS_BIN=$work/pwas_slow,PWAS_CONFIG=$work/config.toml,PWAS_OUT=$work/out_run_srun" \
+  -o "$job_out" --export="ALL,PWAS_BIN=$pwas,PWAS_CONFIG=$work/big.toml,PWAS_OUT=$work/out_run_srun" \
   "$templates/pwas_run.sbatch" >"$work/jobs/run_srun.id" &
 sbatch_pid=$!
-step_seen=""
-for (( i = 0; i < 5 * limit; i++ )); do
+signalled=""
+for (( i = 0; i < 10 * limit; i++ )); do
   job_id=$(head -n1 "$work/jobs/run_srun.id" 2>/dev/null | cut -d';' -f1)
-  # The srun step (JOB.0), not the batch step (JOB.batch): the trap is set just before srun starts.
-  if [[ -n $job_id ]] && squeue -h -s -j "$job_id" -o %i 2>/dev/null | grep -q "^$job_id\.[0-9]"; then
-    step_seen=1
+  if [[ -n $job_id ]] && (( $(find "$work/out_run_srun/.pwas-checkpoint" -name '*.bin' 2>/dev/null | wc -l) >= 2 )); then
+    scancel -b -s USR1 "$job_id" || fail "could not send SIGUSR1 to the batch shell of job $job_id"
+    signalled=1
     break
   fi
   kill -0 "$sbatch_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n $signalled ]] || fail "job ${job_id:-?} ended before its first checkpoint blocks appeared, so it was never signalled"
+# Follow the job through its requeue. Slurm holds a requeued job back for a while (BeginTime): a test need not
+# wait for that, so it is released as soon as it is pending again. sbatch --wait returns once the job has ended.
+released=""
+while kill -0 "$sbatch_pid" 2>/dev/null; do
+  state=$(scontrol show job "$job_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n1)
+  if [[ $state == PENDING && -z $released ]]; then
+    sleep 3   # let slurmd finish cleaning up the first attempt's step
+    scontrol update JobId="$job_id" StartTime=now >/dev/null 2>&1 && released=1
+  fi
   sleep 0.2
 done
-if [[ -n $step_seen ]]; then
-  scancel -b -s USR1 "$job_id" || fail "could not send SIGUSR1 to the batch shell of job $job_id"
-fi
 wait "$sbatch_pid" || rc=$?
-[[ -n $job_id ]] || fail "sbatch did not submit pwas_run.sbatch (status $rc)"
-(( rc != 124 )) || fail "job run-srun ($job_id) did not finish within $limit s"
-(( rc == 0 )) || fail "pwas_run.sbatch (srun, 2 ranks) job $job_id ended with status $rc"
-[[ -n $step_seen ]] || fail "the srun step of job $job_id was never seen running, so SIGUSR1 was not sent"
-say "job 'run-srun' ($job_id) finished with status 0"
-grep -q 'SIGUSR1' "$job_out" || fail "the batch shell of job $job_id did not log the SIGUSR1 it was sent"
-same_as_reference "$work/out_run_srun" 2
-say "ok: pwas_run.sbatch with srun --mpi=pmix on 2 ranks, survived SIGUSR1, byte-identical"
+(( rc != 124 )) || fail "preempted job $job_id did not finish within $limit s"
+state=$(scontrol show job "$job_id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n1)
+[[ $state == COMPLETED ]] || fail "preempted job $job_id ended in state '${state:-unknown}' (sbatch status $rc)"
+grep -q 'checkpointed; requeueing' "$job_out" || fail "job $job_id was not checkpointed and requeued after SIGUSR1"
+grep -q 'resuming from the checkpoint' "$job_out" || fail "the requeued attempt of job $job_id did not resume"
+cmp "$work/reference_big/logit.tsv" "$work/out_run_srun/logit.tsv" >&2 \
+  || fail "the preempted and resumed job's logit.tsv differs from the uninterrupted direct run"
+[[ -d $work/out_run_srun/.pwas-checkpoint ]] && fail "checkpoint left behind after the resumed job completed"
+say "ok: pwas_run.sbatch with srun --mpi=pmix on 2 ranks: SIGUSR1 -> checkpoint -> requeue -> resume, byte-identical"
 
 # ---- (a) pwas_run.sbatch with mpirun inside the allocation, 2 ranks x 2 threads, arguments not variables -----
 job_out=$work/jobs/run_mpirun.out

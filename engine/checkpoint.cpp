@@ -1,0 +1,87 @@
+#include "engine/checkpoint.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "io/error.hpp"
+
+namespace pwas::engine {
+namespace fs = std::filesystem;
+
+std::string checkpoint_root(const std::string& out) { return (fs::path(out) / ".pwas-checkpoint").string(); }
+
+CheckpointStore::CheckpointStore(const std::string& out, const std::string& analysis)
+    : dir_((fs::path(checkpoint_root(out)) / analysis).string()) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create checkpoint folder: {}", dir_, ec.message()));
+}
+
+void CheckpointStore::save_block(const std::vector<std::vector<ProteinRows>>& per_plan,
+                                 const std::vector<std::int64_t>& proteins,
+                                 const std::vector<std::int64_t>& qc_dropped) const {
+  if (proteins.empty() && qc_dropped.empty()) return;
+  RankOutput block;
+  block.per_plan = per_plan;
+  block.qc_dropped = qc_dropped;
+  // The file name carries the first protein and how many proteins the block covers (fitted + QC-dropped).
+  const std::int64_t first = proteins.empty() ? qc_dropped.front() : std::min(proteins.front(), qc_dropped.empty() ? proteins.front() : qc_dropped.front());
+  const auto n = static_cast<std::int64_t>(proteins.size() + qc_dropped.size());
+  const std::vector<std::byte> bytes = pack(block);
+  const std::string path = (fs::path(dir_) / fmt::format("b{:07d}_{}.bin", first, n)).string();
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw InputError(fmt::format("{}: cannot write checkpoint", tmp));
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok) throw InputError(fmt::format("{}: checkpoint write failed", tmp));
+  fs::rename(tmp, path);
+}
+
+RankOutput CheckpointStore::load(std::size_t n_plans, std::set<std::int64_t>& done) const {
+  RankOutput all;
+  all.per_plan.resize(n_plans);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir_))
+    if (e.path().extension() == ".bin") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> bytes(raw.size());
+    std::memcpy(bytes.data(), raw.data(), raw.size());
+    RankOutput block = unpack(bytes, n_plans);
+    for (std::size_t p = 0; p < n_plans; ++p)
+      for (auto& pr : block.per_plan[p]) {
+        done.insert(pr.protein);
+        all.per_plan[p].push_back(std::move(pr));
+      }
+    for (auto q : block.qc_dropped) done.insert(q);
+    all.qc_dropped.insert(all.qc_dropped.end(), block.qc_dropped.begin(), block.qc_dropped.end());
+  }
+  return all;
+}
+
+std::int64_t CheckpointStore::count_done() const {
+  std::int64_t n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->path().extension() != ".bin") continue;
+    const auto us = name.find('_');
+    if (us != std::string::npos) n += std::atoll(name.c_str() + us + 1);
+  }
+  return n;
+}
+
+void CheckpointStore::clear() const {
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+}  // namespace pwas::engine

@@ -1,0 +1,72 @@
+#include "engine/rank_scan.hpp"
+
+#include <chrono>
+
+#include "engine/scan.hpp"
+#include "engine/stop_signal.hpp"
+
+namespace pwas::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+}  // namespace
+
+RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
+                         const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
+                         const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store) {
+  RankScanResult result;
+  RankOutput& out = result.output;
+  out.per_plan.resize(plans.size());
+  const auto& meta = reader.meta();
+  double read_s = 0, fit_s = 0;
+  const auto n = static_cast<std::int64_t>(proteins.size());
+  std::int64_t i = 0;
+  while (i < n) {
+    if (stop_requested()) {
+      result.stopped = true;
+      break;
+    }
+    // A run of consecutive cohort indices, at most block_proteins long: one hyperslab read.
+    std::int64_t j = i + 1;
+    while (j < n && j - i < block_proteins &&
+           proteins[static_cast<std::size_t>(j)] == proteins[static_cast<std::size_t>(j - 1)] + 1)
+      ++j;
+    const std::int64_t first = proteins[static_cast<std::size_t>(i)];
+    auto t0 = Clock::now();
+    const Eigen::MatrixXf block = reader.read_proteins(first, j - i);   // [n_samples x (j - i)]
+    read_s += seconds_since(t0);
+    std::vector<std::int64_t> ids, dropped;
+    std::vector<std::string> names;
+    std::vector<Eigen::Index> cols;
+    for (Eigen::Index c = 0; c < block.cols(); ++c) {
+      // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
+      const double missing = block.col(c).array().isNaN().cast<double>().sum() / std::max<Eigen::Index>(1, block.rows());
+      if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing > a.protein_max_missing) {
+        dropped.push_back(first + c);
+        continue;
+      }
+      cols.push_back(c);
+      ids.push_back(first + c);
+      names.push_back(meta.proteins[static_cast<std::size_t>(first + c)].name);
+    }
+    std::vector<std::vector<ProteinRows>> rows(plans.size());
+    if (!cols.empty()) {
+      Eigen::MatrixXf kept(block.rows(), static_cast<Eigen::Index>(cols.size()));   // [n_samples x kept]
+      for (std::size_t c = 0; c < cols.size(); ++c) kept.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
+      t0 = Clock::now();
+      rows = scan_block(plans, kept, ids, names, settings, threads);
+      fit_s += seconds_since(t0);
+    }
+    store.save_block(rows, ids, dropped);
+    for (std::size_t p = 0; p < plans.size(); ++p)
+      for (auto& pr : rows[p]) out.per_plan[p].push_back(std::move(pr));
+    out.qc_dropped.insert(out.qc_dropped.end(), dropped.begin(), dropped.end());
+    i = j;
+  }
+  out.timings = {read_s, fit_s};
+  return result;
+}
+
+}  // namespace pwas::engine

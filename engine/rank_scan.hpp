@@ -1,0 +1,25 @@
+#pragma once
+// One rank's share of an analysis: read its proteins block by block (one hyperslab each), fit them with the
+// OpenMP scan, checkpoint each finished block, and stop early when a stop signal arrives.
+#include <cstdint>
+#include <vector>
+
+#include "engine/checkpoint.hpp"
+#include "engine/fit_one.hpp"
+#include "engine/reducer.hpp"
+#include "io/cohort_h5.hpp"
+#include "io/config.hpp"
+
+namespace pwas::engine {
+
+struct RankScanResult {
+  RankOutput output;      // rows of the proteins this rank fitted, timings {read, fit}
+  bool stopped = false;   // a stop signal ended the scan before its last block
+};
+
+/// Fits `proteins` (cohort indices, ascending) in blocks of at most `block_proteins` consecutive columns.
+RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
+                         const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
+                         const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store);
+
+}  // namespace pwas::engine
