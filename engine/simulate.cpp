@@ -72,6 +72,10 @@ SimulateReport simulate_cohort(const SimulateOptions& opt) {
   }
   if (opt.write_wide)
     record(kWideFile, sim::write_olink_wide((out / kWideFile).string(), people, matrix, assays, threads));
+  if (!opt.cohort.empty()) {
+    sim::write_cohort(opt.cohort, opt, people, assays, matrix);
+    report.files.push_back(opt.cohort);
+  }
   record(kTruthFile, sim::write_truth((out / kTruthFile).string(), assays, truth));
 
   report.n = opt.n;

@@ -14,6 +14,7 @@ struct SimulateOptions {
   bool null_effects = false;       // --null: no planted protein effects
   bool write_long = true;          // olink_data.txt (Showcase long) + coding143.tsv
   bool write_wide = true;          // olink_instance_0.csv (RAP wide)
+  std::string cohort;              // also write the cohort HDF5 file here (as `pwas import` would make it)
   bool force = false;
   int threads = 0;                 // OpenMP threads; 0 = OpenMP's default. Output does not depend on it.
 };

@@ -176,6 +176,10 @@ std::int64_t write_olink_long(const std::string& path, const People& people, con
 /// Writes the RAP wide export olink_instance_0.csv, empty fields where missing; returns the bytes written.
 std::int64_t write_olink_wide(const std::string& path, const People& people, const ProteinMatrix& matrix,
                               const std::vector<Assay>& assays, int threads);
+/// Writes the cohort HDF5 file directly (what `pwas import --missing-codes -1,-3` makes of the text files);
+/// returns the number of samples.
+std::int64_t write_cohort(const std::string& path, const SimulateOptions& opt, const People& people,
+                          const std::vector<Assay>& assays, const ProteinMatrix& matrix);
 /// Writes truth.tsv, one row per assay in coding order; returns the bytes written.
 std::int64_t write_truth(const std::string& path, const std::vector<Assay>& assays,
                          const std::vector<AssayTruth>& truth);
