@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   simulate->add_option("--seed", sim.seed, "Random seed")->capture_default_str();
   simulate->add_flag("--null", sim.null_effects, "Plant no protein effects");
   simulate->add_flag("--force", sim.force, "Overwrite an existing simulation");
+  simulate->add_option("--cohort", sim.cohort, "Also write the cohort HDF5 file directly (skips pwas import)");
+  bool no_olink_text = false;
+  simulate->add_flag("--no-olink-text", no_olink_text, "Write no Olink text files (long, wide); use with --cohort");
 
   pwas::io::ImportOptions imp;
   std::string codes;
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*simulate) {
+      if (no_olink_text) sim.write_long = sim.write_wide = false;
       const auto report = pwas::engine::simulate_cohort(sim);
       std::printf("simulated %lld participants x %d assays in %.1f s (planted: isolation %d, loneliness %d)\n",
                   static_cast<long long>(report.n), report.n_assays, report.seconds, report.planted_isolation,
