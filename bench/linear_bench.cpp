@@ -16,7 +16,7 @@ void BM_FitLinear(benchmark::State& state) {
   LinearWorkspace ws;
   double n_obs = 0.0;
   for (auto _ : state) {
-    const LinearFit f = fit_linear(d, c.v, c.y_cont, c.keep, ws);
+    const LinearFit f = fit_linear(d, c.v, c.y_cont, c.keep, {}, ws);
     benchmark::DoNotOptimize(f.beta.data());
     n_obs = f.n_obs;
   }

@@ -325,7 +325,8 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
   if (a.model == io::ModelKind::kLogistic && n_rows > p.design.n_cov() && p.n_cases > 0 && p.n_cases < n_rows) {
     kernels::LogisticWorkspace ws;
     std::vector<std::uint8_t> all(static_cast<std::size_t>(n_rows), 1);
-    const kernels::LogisticFit null = kernels::fit_logistic_null(p.design, p.outcome_values, all, ws);
+    p.null_model = kernels::make_logistic_null(p.design, p.outcome_values, all, ws);
+    const kernels::LogisticFit& null = p.null_model.fit;
     if (null.status == kernels::FitStatus::kOk) {
       p.null_start = Eigen::VectorXd::Zero(p.design.n_cov() + 1);
       p.null_start.head(p.design.n_cov()) = null.beta;

@@ -9,6 +9,7 @@
 
 #include "io/cohort.hpp"
 #include "io/config.hpp"
+#include "kernels/logistic.hpp"
 #include "kernels/shared_design.hpp"
 
 namespace pwas::engine {
@@ -32,6 +33,7 @@ struct FitPlan {
   Eigen::VectorXd outcome_values;      // [n_rows] when the outcome is a column (binary 0/1 for logistic)
   Eigen::VectorXd predictor_values;    // [n_rows] when the predictor is a column
   Eigen::VectorXd null_start;          // [n_cov + 1] logistic start: covariates-only fit, 0 for the predictor
+  kernels::LogisticNull null_model;    // logistic: covariates-only fit on all rows, reused by every protein's fit
   std::int64_t n_cases = -1;           // logistic: cases among rows
   std::vector<LevelGroup> groups;      // categorical covariates
   std::vector<std::string> log;        // sample counts after each step

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/level_guard.hpp"
 #include "kernels/pvalues.hpp"
 #include "kernels/rank_normal.hpp"
 
@@ -54,6 +55,12 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
       sc.protein(r) = static_cast<double>(x);
       sc.keep[static_cast<std::size_t>(r)] = std::isnan(x) ? 0 : 1;
     }
+  }
+  // The protein's own complete cases may empty a covariate level, or leave one without cases or controls.
+  sc.active.assign(static_cast<std::size_t>(plan.design.n_cov()), 1);
+  if (!plan.groups.empty())
+    guard_levels(plan, s.model == io::ModelKind::kLogistic ? &plan.outcome_values : nullptr, sc.keep, sc.active);
+  if (has_protein) {
     if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.keep);
     else if (s.transform == io::ProteinTransform::kZscore) kernels::zscore(sc.protein, sc.keep);
   }
@@ -77,14 +84,14 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
     if (cases < s.min_case_ct || obs - cases < s.min_case_ct) {
       status = kernels::FitStatus::kTooFewCases;
     } else {
-      const Eigen::VectorXd* start = plan.null_start.size() ? &plan.null_start : nullptr;
-      kernels::LogisticFit f = kernels::fit_logistic(plan.design, v, y, sc.keep, start, sc.logistic);
+      const kernels::LogisticNull* null = plan.null_model.ok() ? &plan.null_model : nullptr;
+      kernels::LogisticFit f = kernels::fit_logistic(plan.design, null, v, y, sc.keep, sc.active, sc.logistic);
       status = f.status;
       beta = std::move(f.beta);
       se = std::move(f.se);
     }
   } else {
-    kernels::LinearFit f = kernels::fit_linear(plan.design, v, y, sc.keep, sc.linear);
+    kernels::LinearFit f = kernels::fit_linear(plan.design, v, y, sc.keep, sc.active, sc.linear);
     status = f.status;
     df = f.df_residual;
     beta = std::move(f.beta);

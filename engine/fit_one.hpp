@@ -25,6 +25,7 @@ struct FitScratch {
   Eigen::VectorXd protein;             // [n_rows]
   Eigen::VectorXd other;               // [n_rows]
   std::vector<std::uint8_t> keep;      // [n_rows]
+  std::vector<std::uint8_t> active;    // [n_cov] covariate columns in this fit
   kernels::LinearWorkspace linear;
   kernels::LogisticWorkspace logistic;
 };

@@ -93,9 +93,121 @@ void tile_rs(std::integer_sequence<int, R...>, int r, int s, const double* a, Ei
    ...);
 }
 
+// Rows ahead that rows_dot prefetches: the rows are scattered (kept rows only), so the hardware prefetcher
+// does not see one stream; ~16 rows (8 KB at 64 columns) ahead covers the memory latency.
+constexpr Eigen::Index kPrefetchRows = 16;
+
+// Rows of NP packets: four rows at a time into four independent accumulators (an FMA chain per row would
+// wait on its own latency), theta's packets reloaded from L1. Horizontal sums once per row.
+template <int NP>
+void rows_dot_n(const double* a, Eigen::Index stride, const Eigen::Index* rows, Eigen::Index m, const double* theta,
+                double* eta) {
+  using Eigen::internal::padd;
+  using Eigen::internal::pmadd;
+  using Eigen::internal::ploadu;
+  using Eigen::internal::predux;
+  const Packet zero = Eigen::internal::pset1<Packet>(0.0);
+  constexpr int kLinesPerRow = (NP * kLanes * 8 + 63) / 64;
+  Eigen::Index t = 0;
+  for (; t + 4 <= m; t += 4) {
+    if (t + kPrefetchRows + 4 <= m)
+      for (int q = 0; q < 4; ++q) {
+        const char* ahead = reinterpret_cast<const char*>(a + rows[t + kPrefetchRows + q] * stride);
+        for (int l = 0; l < kLinesPerRow; ++l) __builtin_prefetch(ahead + 64 * l, 0, 3);
+      }
+    const double* r0 = a + rows[t] * stride;
+    const double* r1 = a + rows[t + 1] * stride;
+    const double* r2 = a + rows[t + 2] * stride;
+    const double* r3 = a + rows[t + 3] * stride;
+    Packet s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+    for (int j = 0; j < NP; ++j) {
+      const Packet th = ploadu<Packet>(theta + j * kLanes);
+      s0 = pmadd(ploadu<Packet>(r0 + j * kLanes), th, s0);
+      s1 = pmadd(ploadu<Packet>(r1 + j * kLanes), th, s1);
+      s2 = pmadd(ploadu<Packet>(r2 + j * kLanes), th, s2);
+      s3 = pmadd(ploadu<Packet>(r3 + j * kLanes), th, s3);
+    }
+    eta[t] = predux(s0);
+    eta[t + 1] = predux(s1);
+    eta[t + 2] = predux(s2);
+    eta[t + 3] = predux(s3);
+  }
+  for (; t < m; ++t) {
+    const double* r0 = a + rows[t] * stride;
+    Packet s0 = zero;
+    for (int j = 0; j < NP; ++j) s0 = pmadd(ploadu<Packet>(r0 + j * kLanes), ploadu<Packet>(theta + j * kLanes), s0);
+    eta[t] = predux(s0);
+  }
+}
+
+// g += sum_t r_t a_t with g's NP packets held in registers for the whole block.
+template <int NP>
+void rows_axpy_n(const double* a, Eigen::Index stride, const Eigen::Index* rows, Eigen::Index m, const double* r,
+                 double* g) {
+  using Eigen::internal::pmadd;
+  using Eigen::internal::ploadu;
+  Packet acc[NP];
+  for (int j = 0; j < NP; ++j) acc[j] = ploadu<Packet>(g + j * kLanes);
+  for (Eigen::Index t = 0; t < m; ++t) {
+    const double* row = a + rows[t] * stride;
+    const Packet rt = Eigen::internal::pset1<Packet>(r[t]);
+    for (int j = 0; j < NP; ++j) acc[j] = pmadd(ploadu<Packet>(row + j * kLanes), rt, acc[j]);
+  }
+  for (int j = 0; j < NP; ++j) Eigen::internal::pstoreu(g + j * kLanes, acc[j]);
+}
+
+// Register-held rows up to 16 packets (128 columns with AVX-512, 64 with AVX2); wider rows in 16-packet slices.
+constexpr int kMaxRowPackets = 16;
+
+template <int... N>
+void rows_dot_dispatch(std::integer_sequence<int, N...>, int np, const double* a, Eigen::Index stride,
+                       const Eigen::Index* rows, Eigen::Index m, const double* theta, double* eta) {
+  ((np == N + 1 ? rows_dot_n<N + 1>(a, stride, rows, m, theta, eta) : void()), ...);
+}
+
+template <int... N>
+void rows_axpy_dispatch(std::integer_sequence<int, N...>, int np, const double* a, Eigen::Index stride,
+                        const Eigen::Index* rows, Eigen::Index m, const double* r, double* g) {
+  ((np == N + 1 ? rows_axpy_n<N + 1>(a, stride, rows, m, r, g) : void()), ...);
+}
+
 }  // namespace
 
 Eigen::Index gram_row_stride(Eigen::Index p) { return (p + kLanes - 1) / kLanes * kLanes; }
+
+void rows_dot(const double* a, Eigen::Index stride, const Eigen::Index* rows, Eigen::Index m, const double* theta,
+              double* eta) {
+  eigen_assert(stride % kLanes == 0);
+  const Eigen::Index np = stride / kLanes;
+  if (np <= kMaxRowPackets) {
+    rows_dot_dispatch(std::make_integer_sequence<int, kMaxRowPackets>{}, static_cast<int>(np), a, stride, rows, m,
+                      theta, eta);
+    return;
+  }
+  for (Eigen::Index t = 0; t < m; ++t) eta[t] = 0.0;
+  constexpr int kMaxTmp = 256;
+  double part[kMaxTmp];
+  for (Eigen::Index j0 = 0; j0 < np; j0 += kMaxRowPackets) {
+    const int nj = static_cast<int>(std::min<Eigen::Index>(kMaxRowPackets, np - j0));
+    for (Eigen::Index t0 = 0; t0 < m; t0 += kMaxTmp) {
+      const Eigen::Index mt = std::min<Eigen::Index>(kMaxTmp, m - t0);
+      rows_dot_dispatch(std::make_integer_sequence<int, kMaxRowPackets>{}, nj, a + j0 * kLanes, stride, rows + t0,
+                        mt, theta + j0 * kLanes, part);
+      for (Eigen::Index t = 0; t < mt; ++t) eta[t0 + t] += part[t];
+    }
+  }
+}
+
+void rows_axpy(const double* a, Eigen::Index stride, const Eigen::Index* rows, Eigen::Index m, const double* r,
+               double* g) {
+  eigen_assert(stride % kLanes == 0);
+  const Eigen::Index np = stride / kLanes;
+  for (Eigen::Index j0 = 0; j0 < np; j0 += kMaxRowPackets) {
+    const int nj = static_cast<int>(std::min<Eigen::Index>(kMaxRowPackets, np - j0));
+    rows_axpy_dispatch(std::make_integer_sequence<int, kMaxRowPackets>{}, nj, a + j0 * kLanes, stride, rows, m, r,
+                       g + j0 * kLanes);
+  }
+}
 
 void add_gram_lower(Eigen::Ref<Eigen::MatrixXd> g, Eigen::Ref<const RowMatrixXd, 0, Eigen::OuterStride<>> a,
                     std::span<const double> prefetch) {

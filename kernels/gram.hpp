@@ -20,6 +20,16 @@ void add_gram_lower(Eigen::Ref<Eigen::MatrixXd> g,                              
                     Eigen::Ref<const RowMatrixXd, 0, Eigen::OuterStride<>> a,       // [m x p]
                     std::span<const double> prefetch = {});
 
+/// eta[t] = a_t' theta for the rows a_t = a + rows[t] * stride (t < m) over all `stride` entries of a row:
+/// theta [stride] must be finite (0) where the rows hold padding. `stride` is a multiple of the SIMD width
+/// (gram_row_stride). The O(n p) kernel of the chord iteration, reading rows in place (no gather copy).
+void rows_dot(const double* a, Eigen::Index stride, const Eigen::Index* rows, Eigen::Index m, const double* theta,
+              double* eta);
+
+/// g[0..stride) += sum_{t < m} r[t] a_t for the rows a_t = a + rows[t] * stride, as rows_dot.
+void rows_axpy(const double* a, Eigen::Index stride, const Eigen::Index* rows, Eigen::Index m, const double* r,
+               double* g);
+
 /// Copies the strict lower triangle of a square matrix onto its upper triangle.
 void fill_upper_from_lower(Eigen::Ref<Eigen::MatrixXd> g);    // [p x p]
 

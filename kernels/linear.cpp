@@ -127,14 +127,17 @@ void scan_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool g
 }
 
 // Fills beta/se of `fit` from the centred solution ws.coef [q] with covariance sigma2 * ws.cov and the
-// offsets ws.offset [q] (kept means of the raw columns), intercept a = ybar - offset'coef.
+// offsets ws.offset [q] (kept means of the raw columns), intercept a = ybar - offset'coef; unknown j is
+// column ws.cols[j] of [C, v].
 void finish(double mean_y, double rss, LinearWorkspace& ws, LinearFit& fit) {
   const Index q = ws.coef.size();
   const double n_obs = static_cast<double>(fit.n_obs);
   fit.sigma2 = rss / static_cast<double>(fit.df_residual);
   ws.cov *= fit.sigma2;
-  fit.beta.segment(1, q) = ws.coef;
-  for (Index j = 0; j < q; ++j) fit.se(1 + j) = std::sqrt(ws.cov(j, j));
+  for (Index j = 0; j < q; ++j) {
+    fit.beta(ws.cols[j]) = ws.coef(j);
+    fit.se(ws.cols[j]) = std::sqrt(ws.cov(j, j));
+  }
   fit.beta(0) = mean_y - ws.offset.dot(ws.coef);
   double quad = 0.0;  // offset' Cov(b) offset
   for (Index j = 0; j < q; ++j) quad += ws.offset(j) * ws.cov.col(j).dot(ws.offset);
@@ -150,17 +153,17 @@ bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const 
                const Eigen::MatrixXd& gram_kept_lower, double mean_y, const LinearOptions& opt,
                LinearWorkspace& ws, LinearFit& fit) {
   const Index n = d.n_samples();
-  const Index pc = d.n_cov();
-  const Index q = pc;
+  const Index q = static_cast<Index>(ws.cols.size());
   const Index n_obs = mo.n_obs;
   ws.a.resize(n_obs, q);
   ws.w.resize(n_obs);
-  for (Index j = 1; j < pc; ++j) {
-    const double* cj = d.c.col(j).data();
-    const double shift = ws.offset(j - 1) - d.mean(j);  // kept mean of the pre-centred column
+  for (Index j = 0; j + 1 < q; ++j) {
+    const Index col = ws.cols[j];
+    const double* cj = d.c.col(col).data();
+    const double shift = ws.offset(j) - d.mean(col);  // kept mean of the pre-centred column
     Index k = 0;
     for (Index i = 0; i < n; ++i)
-      if (keep[i]) ws.a(k++, j - 1) = cj[i] - shift;
+      if (keep[i]) ws.a(k++, j) = cj[i] - shift;
   }
   {
     Index k = 0;
@@ -181,7 +184,7 @@ bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const 
     ws.offset(j) += shift;
     // Uncentred scale: a column that centring reduced to rounding noise is constant on the kept rows,
     // i.e. aliased with the intercept.
-    const double reference = j + 1 < pc ? std::sqrt(gram_kept_lower(j + 1, j + 1))
+    const double reference = j + 1 < q ? std::sqrt(gram_kept_lower(ws.cols[j], ws.cols[j]))
                                         : std::sqrt(mo.svv + static_cast<double>(n_obs) * mo.mean_v * mo.mean_v);
     const double norm = col.norm();
     if (!(norm > opt.rank_tol * reference)) return false;
@@ -218,22 +221,28 @@ bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const 
 
 LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
                      Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
-                     LinearWorkspace& ws, const LinearOptions& opt) {
+                     std::span<const std::uint8_t> active, LinearWorkspace& ws, const LinearOptions& opt) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
-  const Index p = pc + 1;
-  const Index q = pc;  // centred unknowns: covariates 1..pc-1 and v
   PWAS_ASSERT(v.size() == n && y.size() == n && static_cast<Index>(keep.size()) == n);
+  PWAS_ASSERT(active.empty() || (static_cast<Index>(active.size()) == pc && active[0] != 0));
+  // Centred unknowns: the active covariates 1..pc-1, then v (column pc).
+  ws.cols.clear();
+  for (Index j = 1; j < pc; ++j)
+    if (active.empty() || active[j]) ws.cols.push_back(j);
+  ws.cols.push_back(pc);
+  const Index q = static_cast<Index>(ws.cols.size());
+  const Index p_active = q + 1;
 
   LinearFit fit;
-  fit.beta = Eigen::VectorXd::Constant(p, kNaN);
-  fit.se = Eigen::VectorXd::Constant(p, kNaN);
+  fit.beta = Eigen::VectorXd::Constant(pc + 1, kNaN);
+  fit.se = Eigen::VectorXd::Constant(pc + 1, kNaN);
   fit.sigma2 = kNaN;
 
   const Moments mo = centred_moments(v, y, keep, ws);
   fit.n_obs = static_cast<int>(mo.n_obs);
-  fit.df_residual = static_cast<int>(mo.n_obs - p);
-  if (mo.n_obs <= p) {
+  fit.df_residual = static_cast<int>(mo.n_obs - p_active);
+  if (mo.n_obs <= p_active) {
     fit.status = FitStatus::kTooFewCases;
     return fit;
   }
@@ -254,18 +263,22 @@ LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
   const Eigen::MatrixXd& gk = ws.b;  // lower triangle valid; colsum(0) = n_obs
   const double n_obs = static_cast<double>(mo.n_obs);
 
-  // Centred normal equations S b = r over the q centred columns (rows/cols 0..pc-2 covariates, q-1 = v).
+  // Centred normal equations S b = r over the q centred columns (0..q-2 active covariates, q-1 = v).
   ws.offset.resize(q);
   ws.rhs.resize(q);
   ws.cov.resize(q, q);
   bool trust_normal_equations = true;
-  for (Index a = 1; a < pc; ++a) {
+  for (Index k = 0; k + 1 < q; ++k) {
+    const Index a = ws.cols[k];
     const double ma = ws.colsum(a) / n_obs;  // kept mean of the pre-centred column
-    ws.offset(a - 1) = d.mean(a) + ma;
-    for (Index b = 1; b <= a; ++b) ws.cov(a - 1, b - 1) = gk(a, b) - ws.colsum(a) * (ws.colsum(b) / n_obs);
-    ws.cov(q - 1, a - 1) = ws.cross(a, 0) - ma * mo.sum_dv;
-    ws.rhs(a - 1) = ws.cross(a, 1) - ma * mo.sum_dy;
-    if (!(ws.cov(a - 1, a - 1) > kCancellation * gk(a, a))) trust_normal_equations = false;
+    ws.offset(k) = d.mean(a) + ma;
+    for (Index l = 0; l <= k; ++l) {
+      const Index b = ws.cols[l];
+      ws.cov(k, l) = gk(a, b) - ws.colsum(a) * (ws.colsum(b) / n_obs);
+    }
+    ws.cov(q - 1, k) = ws.cross(a, 0) - ma * mo.sum_dv;
+    ws.rhs(k) = ws.cross(a, 1) - ma * mo.sum_dy;
+    if (!(ws.cov(k, k) > kCancellation * gk(a, a))) trust_normal_equations = false;
   }
   ws.offset(q - 1) = mo.mean_v;
   ws.cov(q - 1, q - 1) = mo.svv;
@@ -291,10 +304,12 @@ LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
         double rss = mo.syy - ws.coef.dot(ws.rhs);
         if (!(rss > kRssRecompute * mo.syy)) {
           // e_i = dy_i - sum_j (c_ij - m_j) b_j - dv_i b_v over the kept rows.
-          ws.w.resize(n);
-          ws.w.noalias() = d.c.rightCols(pc - 1) * ws.coef.head(pc - 1);
+          ws.w.setZero(n);
           double shift = 0.0;
-          for (Index a = 1; a < pc; ++a) shift += (ws.offset(a - 1) - d.mean(a)) * ws.coef(a - 1);
+          for (Index k = 0; k + 1 < q; ++k) {
+            ws.w.noalias() += d.c.col(ws.cols[k]) * ws.coef(k);
+            shift += (ws.offset(k) - d.mean(ws.cols[k])) * ws.coef(k);
+          }
           const double bv = ws.coef(q - 1);
           rss = 0.0;
           for (Index i = 0; i < n; ++i)

@@ -2,6 +2,7 @@
 // Ordinary least squares for y ~ [C, v] on the rows a mask keeps (kernels: Eigen + std only).
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -19,13 +20,14 @@ struct LinearOptions {
 };
 
 /// Estimates in the ORIGINAL parametrisation of [raw C, v]: index 0 = intercept, 1..n_cov-1 = covariates,
-/// n_cov = the varying column v. beta, se and sigma2 are NaN unless status is kOk.
+/// n_cov = the varying column v. beta, se and sigma2 are NaN unless status is kOk; beta and se are NaN for
+/// the covariate columns a fit's `active` mask leaves out.
 struct LinearFit {
   Eigen::VectorXd beta;     // [n_cov + 1]
   Eigen::VectorXd se;       // [n_cov + 1]
   double sigma2 = 0.0;      // residual variance RSS / df_residual
   int n_obs = 0;            // rows kept
-  int df_residual = 0;      // n_obs - (n_cov + 1)
+  int df_residual = 0;      // n_obs - (active covariate columns + 1)
   bool used_qr = false;     // true when the QR fallback ran
   FitStatus status = FitStatus::kOk;
 };
@@ -38,19 +40,22 @@ struct LinearWorkspace {
   Eigen::MatrixXd dvy;      // [n_samples x 2] centred v and y on kept rows, 0 elsewhere
   Eigen::MatrixXd cross;    // [row stride x 2] C' dvy (rows past n_cov are padding)
   Eigen::MatrixXd cov;      // [p - 1 x p - 1] inverse of the equilibrated centred normal matrix
-  Eigen::VectorXd colsum, rhs, scale, coef, offset;  // [row stride] or [p - 1] per-fit vectors
+  Eigen::VectorXd colsum, rhs, scale, coef, offset;  // [row stride] or [q] per-fit vectors
+  std::vector<Eigen::Index> cols;                    // [q] column of [C, v] of each centred unknown
   Eigen::LLT<Eigen::MatrixXd> llt;
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;   // fallback for ill-conditioned designs
 };
 
-/// OLS of y on [C, v] over rows with keep[i] != 0; rows not kept may hold NaN in v and y.
+/// OLS of y on [C, v] over rows with keep[i] != 0, using only the covariate columns with active[j] != 0
+/// (empty span: all; column 0, the intercept, must be active); rows not kept may hold NaN in v and y.
 /// Normal equations via the Gram downdate G - sum_{dropped} c_i c_i' (cost ~ n_dropped * n_cov^2 + n * n_cov),
-/// falling back to pivoted QR when ill-conditioned. Status: kTooFewCases if n_obs <= n_cov + 1,
+/// falling back to pivoted QR when ill-conditioned. Status: kTooFewCases if n_obs <= active columns + 1,
 /// kConstant if v (or y) is constant on kept rows, kSingular if the design is rank-deficient.
 LinearFit fit_linear(const SharedDesign& d,
                      Eigen::Ref<const Eigen::VectorXd> v,   // [n_samples]
                      Eigen::Ref<const Eigen::VectorXd> y,   // [n_samples]
                      std::span<const std::uint8_t> keep,    // [n_samples]
+                     std::span<const std::uint8_t> active,  // [n_cov] or empty
                      LinearWorkspace& ws, const LinearOptions& opt = {});
 
 }  // namespace pwas::kernels

@@ -8,16 +8,34 @@
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
 
-// Newton-Raphson (= IRLS for the canonical logit link) in the parametrisation of the pre-centred C and
-// v centred at its kept mean, theta; the original one is beta_j = theta_j (j >= 1) and
-// beta_0 = theta_0 - sum_{j>=1} mean_j theta_j - mean_v theta_v, i.e. beta = T theta with T = I except
-// row 0, so Var(beta_0) = t' Cov(theta) t for t = row 0 of T.
+// Both paths work in the parametrisation of the pre-centred C and v centred at its kept mean, theta; the
+// original one is beta_j = theta_j (j >= 1) and beta_0 = theta_0 - sum_{j>=1} mean_j theta_j - mean_v theta_v,
+// i.e. beta = T theta with T = I except row 0, so Var(beta_0) = t' Cov(theta) t for t = row 0 of T.
 //   score       U = X'(y - mu)
 //   information I = X'WX, W = diag(mu (1 - mu))
 //   deviance    D = 2 sum_i [softplus(eta_i) - y_i eta_i],  softplus(eta) = log(1 + e^eta)
-// Each sweep streams the kept rows once in blocks: gather, eta = X theta, mu, w, then U and (sqrt(w) X)'
-// (sqrt(w) X) by the register-tiled Gram kernel, so the information at the final estimate comes with the
-// convergence test at no extra cost.
+// Inactive covariate columns (the `active` mask) keep theta_j = 0 and are left out of every solve: the
+// linear algebra runs on the q active columns ("compacted"), the row passes on whole rows.
+//
+// Newton (IRLS): each sweep streams the kept rows once in blocks: eta = X theta, mu, w, then U and
+// (sqrt(w) X)' (sqrt(w) X) by the register-tiled Gram kernel: O(n p^2) per iteration. A step that moves no
+// eta by more than kNegligibleEta is taken without another sweep (the information at the previous iterate
+// serves for the SEs).
+//
+// Chord: a protein's effect is small, so the information at the null estimate, H0 = X'W0X with the null
+// model's weights w0, is close to the information at the estimate. Its C'W0C block is the null's Gram
+// downdated by the rows this fit drops (as fit_linear downdates C'C); C'W0v and v'W0v come with the first
+// score pass. With H0 factored once, theta_{k+1} = theta_k + H0^{-1} U(theta_k) costs one O(n p) pass per
+// step and converges linearly at rate rho = spectral radius of I - H0^{-1} I(theta*) ~ |beta_v| |1 - 2 mu|
+// (~0.1 at OR 1.2 per SD), accelerated by Anderson mixing. ||s||_H0^2 = s'U for s = H0^{-1} U comes free
+// and measures progress: a mean contraction above chord_max_rate per step sends the fit to Newton (as do
+// |eta| > separation_eta and chord_max_iter). The iteration stops once a step moves no eta by more than
+// chord_tol (1e-10; bounded by sum_j |s_j| max_i |x_ij|), the remaining error then being smaller still.
+// One Newton sweep at that estimate gives X'WX for the SEs and a final Newton step, negligible by
+// construction; the Newton loop checks it and keeps iterating if it is not.
+//
+// Rows are read in SharedDesign's compressed layout (dense columns + a level code per dummy group), see
+// below: the chord passes are memory-bound, the Gram flop-bound, and both shrink with the dummies gone.
 
 namespace pwas::kernels {
 namespace {
@@ -25,7 +43,7 @@ namespace {
 using Eigen::Index;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Rows per block: 512 x 64 doubles = 256 KB of gathered design stays in L2 for the Gram tiles.
+// Rows per block: 512 rows of <= 64 doubles (<= 256 KB) stay in L2 between the passes over a block.
 constexpr Index kBlock = 512;
 // Step halving when the deviance rises by more than rounding (relative to |D| + 0.1, as the test).
 constexpr double kHalvingSlack = 1e-9;
@@ -34,15 +52,24 @@ constexpr int kMaxHalvings = 30;
 // convergence; ~1e-8 or less after the deviance test). Along a separating direction it moves eta of the
 // separated rows by ~1 per step, however far out: the signature of (quasi-)separation.
 constexpr double kDriftTol = 1e-3;
+// A Newton step that moves no linear predictor by more than this (bounded by sum_j |step_j| max_i |x_ij|)
+// is taken without another sweep: the information at the previous iterate equals the one at the estimate
+// to this relative accuracy (|dw / w| = |1 - 2 mu| |d eta| <= |d eta|), so the SEs are exact to ~5e-11.
+constexpr double kNegligibleEta = 1e-10;
+// Anderson history of the chord iteration: small fixed-capacity matrices, no heap.
+constexpr int kMaxAndersonDepth = 8;
+using AndersonMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxAndersonDepth, kMaxAndersonDepth>;
+using AndersonVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxAndersonDepth, 1>;
 
 double norm1(const Eigen::MatrixXd& m) { return m.cwiseAbs().colwise().sum().maxCoeff(); }
 
 struct Problem {
   const SharedDesign& d;
   bool has_v;
-  Index p;            // columns of X
+  Index p;            // columns of X, active or not
   double mean_v;      // kept mean of v (0 without v)
   double abs_max_v;   // max |v - mean_v| on kept rows
+  bool masked;        // some covariate column is inactive
 };
 
 struct SweepStats {
@@ -50,112 +77,507 @@ struct SweepStats {
   double max_abs_eta = 0.0;
 };
 
-// Gathers kept rows [k0, k0 + m) of X = [C, v - mean_v] into ws.x as contiguous row copies.
-void gather_block(const Problem& pr, Index k0, Index m, LogisticWorkspace& ws) {
-  const Index pc = pr.d.n_cov();
-  const Index* rows = ws.rows.data() + k0;
-  for (Index t = 0; t < m; ++t) ws.x.row(t) = pr.d.c_rows.row(rows[t]);
-  if (pr.has_v) ws.x.col(pc).head(m) = ws.vk.segment(k0, m);
+// Rows are read in SharedDesign's compressed layout: z = [dense columns of C, v - mean_v] (nz of them, v at
+// dense index n_dense) and one level code per dummy group. With c_ij = 1{level = j} - m_j for a dummy column j,
+//   x_i' theta   = z_i' theta_z + sum_g theta_{level_g(i)} - kappa,       kappa = sum_{dummies} m_j theta_j
+//   (X'r)_j      = R_j - m_j sum_i r_i,                                   R_j = sum over level j's rows of r
+// and X'WX follows from sum w z z', the per-level sums S_j = sum w z, and, for each pair of groups, the
+// sums of w over the rows at each pair of their levels (assemble_gram).
+
+// Design column of dense index a (v after the dense columns of C).
+Index dense_col(const Problem& pr, Index a) {
+  return a < pr.d.n_dense() ? pr.d.dense_cols[static_cast<std::size_t>(a)] : pr.d.n_cov();
 }
 
-// The stretch of C's rows that the block starting at kept row k0 will gather (dropped rows included).
+// Gathers kept rows [k0, k0 + m) of z, scaled by sqrt_w [m], into ws.x as contiguous rows (for the Gram kernel).
+void gather_scaled(const Problem& pr, Index k0, Index m, const double* sqrt_w, LogisticWorkspace& ws) {
+  const Index nd = pr.d.n_dense();
+  const Index* rows = ws.rows.data() + k0;
+  for (Index t = 0; t < m; ++t) ws.x.row(t) = sqrt_w[t] * pr.d.z_rows.row(rows[t]);
+  if (pr.has_v) ws.x.col(nd).head(m) = ws.vk.segment(k0, m).cwiseProduct(Eigen::Map<const Eigen::VectorXd>(sqrt_w, m));
+}
+
+// The stretch of z's rows that the block starting at kept row k0 will gather (dropped rows included).
 std::span<const double> next_block_rows(const Problem& pr, Index k0, const LogisticWorkspace& ws) {
   const Index n_obs = static_cast<Index>(ws.rows.size());
   if (k0 >= n_obs) return {};
   const Index last = ws.rows[std::min(k0 + kBlock, n_obs) - 1];
-  const double* first = pr.d.c_rows.row(ws.rows[k0]).data();
-  const double* end = pr.d.c_rows.row(last).data() + pr.d.c_rows.cols();
+  const double* first = pr.d.z_rows.row(ws.rows[k0]).data();
+  const double* end = pr.d.z_rows.row(last).data() + pr.d.z_rows.cols();
   return {first, static_cast<std::size_t>(end - first)};
+}
+
+// theta [p] in the compressed layout: ws.theta_pad [z stride] (dense columns of C, zero-padded),
+// ws.theta_levels [level rows] (0 for each group's code 0); returns kappa.
+double prepare_theta(const Problem& pr, const Eigen::VectorXd& theta, LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  ws.theta_pad.setZero(d.z_rows.cols());
+  for (Index a = 0; a < d.n_dense(); ++a) ws.theta_pad(a) = theta(d.dense_cols[static_cast<std::size_t>(a)]);
+  ws.theta_levels.setZero(d.level_rows);
+  double kappa = 0.0;
+  for (const DummyGroup& g : d.groups)
+    for (std::size_t k = 0; k < g.cols.size(); ++k) {
+      const double t = theta(g.cols[k]);
+      ws.theta_levels(g.offset + 1 + static_cast<Index>(k)) = t;
+      kappa += d.mean(g.cols[k]) * t;
+    }
+  return kappa;
+}
+
+// eta = X theta on kept rows [k0, k0 + m) into ws.z, from prepare_theta's layout (read in place).
+void block_eta(const Problem& pr, double kappa, double theta_v, Index k0, Index m, LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const Index* rows = ws.rows.data() + k0;
+  double* eta = ws.z.data();
+  rows_dot(d.z_rows.data(), d.z_rows.cols(), rows, m, ws.theta_pad.data(), eta);
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  for (Index t = 0; t < m; ++t) {
+    double e = eta[t] - kappa;
+    const std::uint16_t* lev = d.level.row(rows[t]).data();
+    for (Index g = 0; g < n_groups; ++g) e += ws.theta_levels(d.groups[static_cast<std::size_t>(g)].offset + lev[g]);
+    eta[t] = e;
+  }
+  if (pr.has_v) ws.z.head(m) += theta_v * ws.vk.segment(k0, m);
+}
+
+// From eta in ws.z: e = exp(-|eta|) into ws.w and y - mu into ws.resid. With e = exp(-|eta|) every term
+// stays finite: mu = 1 / (1 + e) for eta >= 0 and e / (1 + e) otherwise, w = mu (1 - mu) = e / (1 + e)^2,
+// softplus = max(eta, 0) + log(1 + e).
+void block_residuals(Index k0, Index m, LogisticWorkspace& ws) {
+  const auto ea = ws.z.head(m).array();
+  auto e = ws.w.head(m).array();
+  e = (-ea.abs()).exp();
+  ws.resid.head(m).array() = ws.yk.segment(k0, m).array() - (ea >= 0.0).select(1.0 / (1.0 + e), e / (1.0 + e));
+}
+
+// Adds sum_t s_t over kept rows [k0, k0 + m) to table(level row of each group of each row).
+void scatter_levels(const Problem& pr, const Index* rows, Index m, const double* s, Eigen::VectorXd& table) {
+  const SharedDesign& d = pr.d;
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  for (Index t = 0; t < m; ++t) {
+    const std::uint16_t* lev = d.level.row(rows[t]).data();
+    for (Index g = 0; g < n_groups; ++g) table(d.groups[static_cast<std::size_t>(g)].offset + lev[g]) += s[t];
+  }
+}
+
+// (X'r)_j of the dummy columns into u [p] from the level sums R (table) and sum_i r_i (= u(0)).
+void dummy_score(const Problem& pr, const Eigen::VectorXd& table, Eigen::VectorXd& u) {
+  for (const DummyGroup& g : pr.d.groups)
+    for (std::size_t k = 0; k < g.cols.size(); ++k)
+      u(g.cols[k]) = table(g.offset + 1 + static_cast<Index>(k)) - pr.d.mean(g.cols[k]) * u(0);
+}
+
+// Zeroes the accumulators of a weighted Gram over nz dense columns.
+void reset_gram(const Problem& pr, Index nz, LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  ws.dense.setZero(d.n_dense() + 1, d.n_dense() + 1);  // one size with and without v: no reallocation
+  ws.level_sums.setZero(d.level_rows, d.z_rows.cols());
+  ws.level_cross.setZero(d.level_rows, d.level_rows);
+  Index max_codes = 0;
+  for (const DummyGroup& g : d.groups) max_codes = std::max(max_codes, static_cast<Index>(g.cols.size()) + 1);
+  ws.level_start.resize(static_cast<std::size_t>(max_codes + 1));
+  ws.level_order.resize(kBlock);
+  ws.level_coef.resize(kBlock);
+}
+
+// Adds the rows of ws.x [m x nz] (zero-padded to the z stride), already scaled by sqrt(w) (sqrt_w [m]), of
+// design rows `rows`. The per-level sums S_j += sqrt(w) x go level by level (the block's rows counting-sorted
+// by level, then rows_axpy with the sum in registers): a row-by-row scatter stalls on store forwarding when
+// consecutive rows share a level, and cost as much as the Gram tiles.
+void add_gram_block(const Problem& pr, Index nz, const Index* rows, Index m, const double* sqrt_w,
+                    std::span<const double> prefetch, LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  add_gram_lower(ws.dense.topLeftCorner(nz, nz), ws.x.topRows(m).leftCols(nz), prefetch);
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  const Index stride = ws.x.cols();
+  for (Index g = 0; g < n_groups; ++g) {
+    const DummyGroup& grp = d.groups[static_cast<std::size_t>(g)];
+    const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
+    Index* start = ws.level_start.data();
+    std::fill(start, start + n_codes + 1, Index{0});
+    for (Index t = 0; t < m; ++t) ++start[d.level(rows[t], g) + 1];
+    for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
+    for (Index t = 0; t < m; ++t) {
+      const Index to = start[d.level(rows[t], g)]++;
+      ws.level_order[static_cast<std::size_t>(to)] = t;
+      ws.level_coef(to) = sqrt_w[t];
+    }
+    // start[c] is now the end of code c's run.
+    for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
+      if (start[c] > first)
+        rows_axpy(ws.x.data(), stride, ws.level_order.data() + first, start[c] - first, ws.level_coef.data() + first,
+                  ws.level_sums.row(grp.offset + c).data());
+    for (Index t = 0; t < m; ++t) {
+      const Index lg = grp.offset + d.level(rows[t], g);
+      for (Index h = g + 1; h < n_groups; ++h)
+        ws.level_cross(d.groups[static_cast<std::size_t>(h)].offset + d.level(rows[t], h), lg) += sqrt_w[t] * sqrt_w[t];
+    }
+  }
+}
+
+// Expands the accumulated Gram into the lower triangle of out [p x p] in design order (p = n_cov, plus v when
+// nz = n_dense + 1). For dummies j (level sums S_j, W_j = S_j(0)) and k, with W = sum w:
+//   e_j'W z = S_j - m_j (sum w z),  e_j'W e_j = (1 - 2 m_j) W_j + m_j^2 W,
+//   e_j'W e_k = T_jk - m_k W_j - m_j W_k + m_j m_k W  (T_jk = 0 within a group, the level-pair sum across).
+void assemble_gram(const Problem& pr, Index nz, const LogisticWorkspace& ws, Eigen::MatrixXd& out) {
+  const SharedDesign& d = pr.d;
+  const Index p = d.n_cov() + (nz > d.n_dense() ? 1 : 0);
+  out.resize(p, p);
+  auto put = [&](Index i, Index j, double v) {
+    if (i >= j) out(i, j) = v;
+    else out(j, i) = v;
+  };
+  const Eigen::MatrixXd& dense = ws.dense;
+  for (Index b = 0; b < nz; ++b)
+    for (Index a = b; a < nz; ++a) put(dense_col(pr, a), dense_col(pr, b), dense(a, b));
+  const double w_all = dense(0, 0);
+  for (std::size_t g = 0; g < d.groups.size(); ++g) {
+    const DummyGroup& gj = d.groups[g];
+    for (std::size_t k = 0; k < gj.cols.size(); ++k) {
+      const Index j = gj.cols[k];
+      const Index lj = gj.offset + 1 + static_cast<Index>(k);
+      const double mj = d.mean(j);
+      const double wj = ws.level_sums(lj, 0);
+      for (Index b = 0; b < nz; ++b) put(j, dense_col(pr, b), ws.level_sums(lj, b) - mj * dense(b, 0));
+      put(j, j, (1.0 - 2.0 * mj) * wj + mj * mj * w_all);
+      for (std::size_t h = 0; h <= g; ++h) {
+        const DummyGroup& gk = d.groups[h];
+        for (std::size_t l = 0; l < gk.cols.size(); ++l) {
+          const Index kk = gk.cols[l];
+          if (kk >= j) break;
+          const Index lk = gk.offset + 1 + static_cast<Index>(l);
+          const double mk = d.mean(kk);
+          const double wk = ws.level_sums(lk, 0);
+          const double cross = h == g ? 0.0 : ws.level_cross(lj, lk);
+          put(j, kk, cross - mk * wj - mj * wk + mj * mk * w_all);
+        }
+      }
+    }
+  }
 }
 
 // One pass over the kept rows at `theta`: deviance and max |eta|; with `information` also the score
 // into ws.u and the lower triangle of X'WX into ws.b.
 SweepStats sweep(const Problem& pr, const Eigen::VectorXd& theta, bool information, LogisticWorkspace& ws) {
-  const Index p = pr.p;
+  const SharedDesign& d = pr.d;
+  const Index nz = d.n_dense() + (pr.has_v ? 1 : 0);
   const Index n_obs = static_cast<Index>(ws.rows.size());
+  const double kappa = prepare_theta(pr, theta, ws);
+  const double theta_v = pr.has_v ? theta(d.n_cov()) : 0.0;
   if (information) {
-    ws.b.setZero(p, p);
-    ws.u.setZero(p);
+    reset_gram(pr, nz, ws);
+    ws.score_pad.setZero(d.z_rows.cols());
+    ws.level_score.setZero(d.level_rows);
   }
+  double score_v = 0.0;
   SweepStats st;
   for (Index k0 = 0; k0 < n_obs; k0 += kBlock) {
     const Index m = std::min(kBlock, n_obs - k0);
-    gather_block(pr, k0, m, ws);
-    auto x = ws.x.topRows(m).leftCols(p);
-    auto eta = ws.z.head(m);
-    eta.noalias() = x * theta;
-    const auto ea = eta.array();
-    const auto ya = ws.yk.segment(k0, m).array();
-    // e = exp(-|eta|) keeps every term finite: 1 / (1 + e) is mu for eta >= 0 and 1 - mu otherwise,
-    // mu = exp(min(eta, 0)) / (1 + e), w = mu (1 - mu) = e / (1 + e)^2, softplus = max(eta, 0) + log(1 + e).
+    const Index* rows = ws.rows.data() + k0;
+    block_eta(pr, kappa, theta_v, k0, m, ws);
+    block_residuals(k0, m, ws);
+    const auto ea = ws.z.head(m).array();
     auto e = ws.w.head(m).array();
-    e = (-ea.abs()).exp();
-    ws.resid.head(m).array() = ya - ea.min(0.0).exp() / (1.0 + e);
-    st.deviance += 2.0 * (ea.max(0.0) + (1.0 + e).log() - ya * ea).sum();
+    st.deviance += 2.0 * (ea.max(0.0) + (1.0 + e).log() - ws.yk.segment(k0, m).array() * ea).sum();
     st.max_abs_eta = std::max(st.max_abs_eta, ea.abs().maxCoeff());
     if (!information) continue;
-    ws.u.noalias() += x.transpose() * ws.resid.head(m);
+    rows_axpy(d.z_rows.data(), d.z_rows.cols(), rows, m, ws.resid.data(), ws.score_pad.data());
+    scatter_levels(pr, rows, m, ws.resid.data(), ws.level_score);
+    if (pr.has_v) score_v += ws.resid.head(m).dot(ws.vk.segment(k0, m));
     e = e.sqrt() / (1.0 + e);  // sqrt(w)
-    for (Index t = 0; t < m; ++t) x.row(t) *= e(t);
-    add_gram_lower(ws.b, x, next_block_rows(pr, k0 + m, ws));
+    gather_scaled(pr, k0, m, ws.w.data(), ws);
+    add_gram_block(pr, nz, rows, m, ws.w.data(), next_block_rows(pr, k0 + m, ws), ws);
+  }
+  if (information) {
+    assemble_gram(pr, nz, ws, ws.b);
+    ws.u.resize(pr.p);
+    for (Index a = 0; a < d.n_dense(); ++a) ws.u(d.dense_cols[static_cast<std::size_t>(a)]) = ws.score_pad(a);
+    dummy_score(pr, ws.level_score, ws.u);
+    if (pr.has_v) ws.u(d.n_cov()) = score_v;
   }
   return st;
+}
+
+// One pass over the kept rows at `theta`: the score into ws.u; returns max |eta|. With `w0` (null weights
+// [n_samples]) also C'W0 v into ws.cw [n_cov] and v'W0 v into *svv. Reads z's rows in place (rows_dot,
+// rows_axpy): at p = 64 this is ~4x cheaper than gathering blocks and using Eigen's GEMV.
+double score_pass(const Problem& pr, const Eigen::VectorXd& theta, const double* w0, double* svv,
+                  LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const Index stride = d.z_rows.cols();
+  const Index n_obs = static_cast<Index>(ws.rows.size());
+  const double kappa = prepare_theta(pr, theta, ws);
+  const double theta_v = pr.has_v ? theta(d.n_cov()) : 0.0;
+  ws.score_pad.setZero(stride);
+  ws.level_score.setZero(d.level_rows);
+  double score_v = 0.0;
+  if (w0 != nullptr) {
+    ws.cw_pad.setZero(stride);
+    ws.level_cw.setZero(d.level_rows);
+    *svv = 0.0;
+  }
+  double max_abs_eta = 0.0;
+  for (Index k0 = 0; k0 < n_obs; k0 += kBlock) {
+    const Index m = std::min(kBlock, n_obs - k0);
+    const Index* rows = ws.rows.data() + k0;
+    block_eta(pr, kappa, theta_v, k0, m, ws);
+    block_residuals(k0, m, ws);
+    max_abs_eta = std::max(max_abs_eta, ws.z.head(m).cwiseAbs().maxCoeff());
+    rows_axpy(d.z_rows.data(), stride, rows, m, ws.resid.data(), ws.score_pad.data());
+    scatter_levels(pr, rows, m, ws.resid.data(), ws.level_score);
+    if (pr.has_v) score_v += ws.resid.head(m).dot(ws.vk.segment(k0, m));
+    if (w0 == nullptr) continue;
+    for (Index t = 0; t < m; ++t) ws.w(t) = w0[rows[t]] * ws.vk(k0 + t);
+    rows_axpy(d.z_rows.data(), stride, rows, m, ws.w.data(), ws.cw_pad.data());
+    scatter_levels(pr, rows, m, ws.w.data(), ws.level_cw);
+    *svv += ws.w.head(m).dot(ws.vk.segment(k0, m));
+  }
+  ws.u.resize(pr.p);
+  for (Index a = 0; a < d.n_dense(); ++a) ws.u(d.dense_cols[static_cast<std::size_t>(a)]) = ws.score_pad(a);
+  dummy_score(pr, ws.level_score, ws.u);
+  if (pr.has_v) ws.u(d.n_cov()) = score_v;
+  if (w0 != nullptr) {
+    ws.cw.resize(d.n_cov());
+    for (Index a = 0; a < d.n_dense(); ++a) ws.cw(d.dense_cols[static_cast<std::size_t>(a)]) = ws.cw_pad(a);
+    dummy_score(pr, ws.level_cw, ws.cw);
+  }
+  return max_abs_eta;
 }
 
 // max_i |x_i' delta| over the kept rows.
 double max_abs_linear(const Problem& pr, const Eigen::VectorXd& delta, LogisticWorkspace& ws) {
   const Index n_obs = static_cast<Index>(ws.rows.size());
+  const double kappa = prepare_theta(pr, delta, ws);
+  const double delta_v = pr.has_v ? delta(pr.d.n_cov()) : 0.0;
   double mx = 0.0;
   for (Index k0 = 0; k0 < n_obs; k0 += kBlock) {
     const Index m = std::min(kBlock, n_obs - k0);
-    gather_block(pr, k0, m, ws);
-    ws.z.head(m).noalias() = ws.x.topRows(m).leftCols(pr.p) * delta;
+    block_eta(pr, kappa, delta_v, k0, m, ws);
     mx = std::max(mx, ws.z.head(m).cwiseAbs().maxCoeff());
   }
   return mx;
 }
 
-// Equilibrates the information in ws.b (lower) into ws.a = D I D (lower), D = diag(I)^{-1/2} in
-// ws.scale, and factors it. False when I is not numerically positive definite.
-bool factor_information(const Problem& pr, LogisticWorkspace& ws) {
-  const Index p = pr.p;
-  ws.scale.resize(p);
-  for (Index j = 0; j < p; ++j) {
-    const double djj = ws.b(j, j);
+// sum_j |delta_j| max_i |x_ij|: a bound for max_i |x_i' delta| over the kept rows without a pass.
+double eta_bound(const Problem& pr, const Eigen::VectorXd& delta) {
+  const Index pc = pr.d.n_cov();
+  double bound = delta.head(pc).cwiseAbs().dot(pr.d.abs_max);
+  if (pr.has_v) bound += std::abs(delta(pc)) * pr.abs_max_v;
+  return bound;
+}
+
+// Equilibrates the active block of the lower triangle of `info` [p x p] into ws.a = D I D (lower),
+// D = diag(I)^{-1/2} in ws.scale [q], and factors it. False when it is not numerically positive definite.
+bool factor_compact(const Eigen::MatrixXd& info, LogisticWorkspace& ws) {
+  const auto& cols = ws.cols;
+  const Index q = static_cast<Index>(cols.size());
+  ws.scale.resize(q);
+  for (Index k = 0; k < q; ++k) {
+    const double djj = info(cols[k], cols[k]);
     if (!(djj > 0.0) || !std::isfinite(djj)) return false;
-    ws.scale(j) = 1.0 / std::sqrt(djj);
+    ws.scale(k) = 1.0 / std::sqrt(djj);
   }
-  ws.a.resize(p, p);
-  for (Index j = 0; j < p; ++j)
-    for (Index i = j; i < p; ++i) {
-      ws.a(i, j) = ws.b(i, j) * ws.scale(i) * ws.scale(j);
-      if (!std::isfinite(ws.a(i, j))) return false;
+  ws.a.resize(q, q);
+  for (Index l = 0; l < q; ++l)
+    for (Index k = l; k < q; ++k) {
+      ws.a(k, l) = info(cols[k], cols[l]) * ws.scale(k) * ws.scale(l);
+      if (!std::isfinite(ws.a(k, l))) return false;
     }
   ws.llt.compute(ws.a);
   return ws.llt.info() == Eigen::Success;
 }
 
-// Newton step ws.step = I^{-1} U from the factorisation of the equilibrated information.
-void newton_step(LogisticWorkspace& ws) {
-  ws.step.resize(ws.u.size());
-  ws.step = ws.scale.cwiseProduct(ws.u);
-  ws.llt.solveInPlace(ws.step);
-  ws.step.array() *= ws.scale.array();
+// ws.step [p] = I^{-1} ws.u on the active columns (0 elsewhere), from the factorisation of factor_compact.
+void solve_step(Index p, LogisticWorkspace& ws) {
+  const auto& cols = ws.cols;
+  const Index q = static_cast<Index>(cols.size());
+  ws.cs.resize(q);
+  for (Index k = 0; k < q; ++k) ws.cs(k) = ws.scale(k) * ws.u(cols[k]);
+  ws.llt.solveInPlace(ws.cs);
+  ws.step.setZero(p);
+  for (Index k = 0; k < q; ++k) ws.step(cols[k]) = ws.scale(k) * ws.cs(k);
 }
 
-LogisticFit fit_core(const SharedDesign& d, const double* v, Eigen::Ref<const Eigen::VectorXd> y,
-                     std::span<const std::uint8_t> keep, const Eigen::VectorXd* start, LogisticWorkspace& ws,
-                     const LogisticOptions& opt) {
+// sum_i w_i c_i c_i' over the rows i with take(i) into the lower triangle of g [n_cov x n_cov].
+template <class Take>
+void weighted_gram(const Problem& pr, const Eigen::VectorXd& w, Take take, Eigen::MatrixXd& g,
+                   LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const Index nz = d.n_dense();
+  reset_gram(pr, nz, ws);
+  Index t = 0;
+  auto flush = [&] {
+    add_gram_block(pr, nz, ws.block_rows.data(), t, ws.resid.data(), {}, ws);
+    t = 0;
+  };
+  for (Index i = 0; i < d.n_samples(); ++i) {
+    if (!take(i)) continue;
+    const double sw = std::sqrt(w(i));
+    ws.x.row(t) = sw * d.z_rows.row(i);  // padding (and the spare v column) stays 0
+    ws.resid(t) = sw;
+    ws.block_rows[static_cast<std::size_t>(t)] = i;
+    if (++t == kBlock) flush();
+  }
+  if (t > 0) flush();
+  assemble_gram(pr, nz, ws, g);
+}
+
+// C'W0C over this fit's kept rows into the lower triangle of ws.h0: the null's Gram minus the rows it has
+// and this fit drops (plus any it lacks), or summed over the kept rows when those are fewer.
+void kept_null_gram(const Problem& pr, const LogisticNull& null, std::span<const std::uint8_t> keep,
+                    LogisticWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const Index pc = d.n_cov();
+  Index n_diff = 0;
+  for (Index i = 0; i < d.n_samples(); ++i) n_diff += (keep[i] != 0) != (null.keep[i] != 0);
+  if (n_diff <= static_cast<Index>(ws.rows.size())) {
+    weighted_gram(pr, null.w, [&](Index i) { return null.keep[i] && !keep[i]; }, ws.dropped, ws);
+    ws.h0.resize(pc, pc);
+    for (Index j = 0; j < pc; ++j)
+      for (Index i = j; i < pc; ++i) ws.h0(i, j) = null.gram(i, j) - ws.dropped(i, j);
+    if (n_diff > 0) {
+      weighted_gram(pr, null.w, [&](Index i) { return keep[i] && !null.keep[i]; }, ws.dropped, ws);
+      for (Index j = 0; j < pc; ++j)
+        for (Index i = j; i < pc; ++i) ws.h0(i, j) += ws.dropped(i, j);
+    }
+  } else {
+    weighted_gram(pr, null.w, [&](Index i) { return keep[i] != 0; }, ws.h0, ws);
+  }
+}
+
+// The chord iteration from the null estimate (see the top of this file). Leaves its estimate in ws.theta
+// and returns true when it converged; false when it should give way to Newton (slow, diverging, extreme
+// eta, or H0 not positive definite). *steps counts the chord steps taken.
+bool chord(const Problem& pr, const LogisticNull& null, std::span<const std::uint8_t> keep,
+           const LogisticOptions& opt, LogisticWorkspace& ws, int* steps) {
+  const SharedDesign& d = pr.d;
+  const Index pc = d.n_cov();
+  const Index p = pr.p;
+  const auto& cols = ws.cols;
+  const Index q = static_cast<Index>(cols.size());
+  const Index qc = q - 1;  // active covariate columns; cols[qc] = pc is v
+  PWAS_ASSERT(null.theta.size() == pc && null.w.size() == d.n_samples() &&
+              static_cast<Index>(null.keep.size()) == d.n_samples() && null.gram.rows() == pc);
+  kept_null_gram(pr, null, keep, ws);
+
+  // Start (theta_null, 0). With inactive columns, the W0-weighted projection of the null's linear predictor
+  // on the active ones, theta_a = H0[a,a]^{-1} H0[a,:] theta_null: exactly the null's eta on the kept rows
+  // when the inactive columns are combinations of active ones there (an empty or re-referenced level).
+  ws.theta.setZero(p);
+  ws.theta.head(pc) = null.theta;
+  if (pr.masked) {
+    fill_upper_from_lower(ws.h0);
+    ws.cw.resize(pc);
+    ws.cw.noalias() = ws.h0 * null.theta;
+    ws.a.resize(qc, qc);
+    ws.cu.resize(qc);
+    for (Index l = 0; l < qc; ++l) {
+      ws.cu(l) = ws.cw(cols[l]);
+      for (Index k = 0; k < qc; ++k) ws.a(k, l) = ws.h0(cols[k], cols[l]);
+    }
+    ws.llt_c.compute(ws.a);
+    ws.theta.setZero(p);
+    if (ws.llt_c.info() == Eigen::Success) {
+      ws.llt_c.solveInPlace(ws.cu);
+      for (Index l = 0; l < qc; ++l) ws.theta(cols[l]) = ws.cu(l);
+    } else {
+      for (Index l = 0; l < qc; ++l) ws.theta(cols[l]) = null.theta(cols[l]);
+    }
+  }
+
+  double svv = 0.0;
+  double max_abs_eta = score_pass(pr, ws.theta, null.w.data(), &svv, ws);
+  if (!(max_abs_eta <= opt.separation_eta)) return false;
+  // H0 = [C'W0C, C'W0v; v'W0C, v'W0v] on the active columns, lower triangle, into ws.b [p x p].
+  ws.b.resize(p, p);
+  for (Index l = 0; l < qc; ++l) {
+    for (Index k = l; k < qc; ++k) ws.b(cols[k], cols[l]) = ws.h0(cols[k], cols[l]);
+    ws.b(pc, cols[l]) = ws.cw(cols[l]);
+  }
+  ws.b(pc, pc) = svv;
+  if (!factor_compact(ws.b, ws)) return false;
+
+  // Anderson acceleration (type II, depth m) of the fixed-point map x -> x + s(x), s = H0^{-1} U(x): the next
+  // iterate is x_k + s_k - sum_j gamma_j (dx_j + ds_j), gamma minimising ||s_k - dS gamma|| in the H0 norm,
+  // whose Gram matrix is dS'H0 dS = dS'dU (H0 s = U). For the near-linear problem this is GMRES on the
+  // H0-preconditioned Newton system: it removes the few slow directions of I - H0^{-1} I(theta*) (rare
+  // factor levels, the protein itself) instead of waiting for them to contract.
+  const int depth = std::clamp(opt.chord_anderson, 0, kMaxAndersonDepth);
+  const Index slots = depth + 1;
+  ws.hist_x.resize(p, slots);
+  ws.hist_s.resize(p, slots);
+  ws.hist_u.resize(p, slots);
+  auto slot = [&](int k) { return static_cast<Index>(k % slots); };
+  double norm2_first = 0.0;
+  for (int k = 0;; ++k) {
+    solve_step(p, ws);
+    const double norm2 = ws.step.dot(ws.u);  // ||s_k||_H0^2
+    if (!(norm2 >= 0.0) || !std::isfinite(norm2)) return false;
+    ws.hist_x.col(slot(k)) = ws.theta;
+    ws.hist_s.col(slot(k)) = ws.step;
+    ws.hist_u.col(slot(k)) = ws.u;
+    // The error of x_k is ~ I(theta*)^{-1} U_k = (H0^{-1} I)^{-1} s_k; after the plain step below it is
+    // ~ rho / (1 - rho) s_k, below s_k for the contraction rates (rho < 1/2) the chord keeps.
+    const double bound = eta_bound(pr, ws.step);
+    // Mean contraction per step so far (Anderson steps contract unevenly): slow or diverging -> Newton.
+    if (k == 0) norm2_first = norm2;
+    if (k >= 1 && !(std::pow(norm2 / norm2_first, 0.5 / k) <= opt.chord_max_rate)) return false;
+    if (bound <= opt.chord_tol) {
+      ws.theta += ws.step;
+      return true;
+    }
+    if (k >= opt.chord_max_iter) return false;
+    ws.theta += ws.step;
+    const int m = std::min(k, depth);
+    if (m > 0) {
+      AndersonMatrix gram(m, m);
+      AndersonVector rhs(m);
+      for (int i = 0; i < m; ++i) {
+        const auto ds_i = ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1));
+        rhs(i) = ds_i.dot(ws.u);
+        for (int j = 0; j <= i; ++j) {
+          const auto du_j = ws.hist_u.col(slot(k - j)) - ws.hist_u.col(slot(k - j - 1));
+          const auto ds_j = ws.hist_s.col(slot(k - j)) - ws.hist_s.col(slot(k - j - 1));
+          const auto du_i = ws.hist_u.col(slot(k - i)) - ws.hist_u.col(slot(k - i - 1));
+          gram(i, j) = gram(j, i) = 0.5 * (ds_i.dot(du_j) + ds_j.dot(du_i));
+        }
+      }
+      // A relative ridge keeps nearly dependent differences (late, tiny steps) from producing huge gammas.
+      gram.diagonal().array() *= 1.0 + 1e-10;
+      const Eigen::LDLT<AndersonMatrix> ldlt(gram);
+      const AndersonVector gamma = ldlt.solve(rhs);
+      if (ldlt.info() == Eigen::Success && gamma.allFinite())
+        for (int i = 0; i < m; ++i)
+          ws.theta -= gamma(i) * (ws.hist_x.col(slot(k - i)) - ws.hist_x.col(slot(k - i - 1)) +
+                                  ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1)));
+    }
+    *steps = k + 1;
+    max_abs_eta = score_pass(pr, ws.theta, nullptr, nullptr, ws);
+    if (!(max_abs_eta <= opt.separation_eta)) return false;
+  }
+}
+
+LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const double* v,
+                     Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
+                     std::span<const std::uint8_t> active, LogisticWorkspace& ws, const LogisticOptions& opt) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   const bool has_v = v != nullptr;
   const Index p = pc + (has_v ? 1 : 0);
   PWAS_ASSERT(y.size() == n && static_cast<Index>(keep.size()) == n);
+  PWAS_ASSERT(active.empty() || (static_cast<Index>(active.size()) == pc && active[0] != 0));
 
   LogisticFit fit;
   fit.beta = Eigen::VectorXd::Constant(p, kNaN);
   fit.se = Eigen::VectorXd::Constant(p, kNaN);
   fit.deviance = kNaN;
+
+  ws.cols.clear();
+  for (Index j = 0; j < pc; ++j)
+    if (active.empty() || active[j]) ws.cols.push_back(j);
+  const bool masked = static_cast<Index>(ws.cols.size()) < pc;
+  if (has_v) ws.cols.push_back(pc);
+  const Index q = static_cast<Index>(ws.cols.size());
 
   ws.rows.clear();
   Index n_cases = 0;
@@ -176,7 +598,7 @@ LogisticFit fit_core(const SharedDesign& d, const double* v, Eigen::Ref<const Ei
   const Index n_obs = static_cast<Index>(ws.rows.size());
   fit.n_obs = static_cast<int>(n_obs);
   fit.n_cases = static_cast<int>(n_cases);
-  if (n_obs <= p || n_cases == 0 || n_cases == n_obs) {
+  if (n_obs <= q || n_cases == 0 || n_cases == n_obs) {
     fit.status = FitStatus::kTooFewCases;
     return fit;
   }
@@ -185,7 +607,7 @@ LogisticFit fit_core(const SharedDesign& d, const double* v, Eigen::Ref<const Ei
     return fit;
   }
 
-  Problem pr{d, has_v, p, 0.0, 0.0};
+  Problem pr{d, has_v, p, 0.0, 0.0, masked};
   // yk and vk are sized for all samples so that masks of varying size never reallocate them.
   if (ws.yk.size() != n) ws.yk.resize(n);
   for (Index k = 0; k < n_obs; ++k) ws.yk(k) = y[ws.rows[k]];
@@ -199,45 +621,71 @@ LogisticFit fit_core(const SharedDesign& d, const double* v, Eigen::Ref<const Ei
     pr.mean_v = mean_v;
     pr.abs_max_v = ws.vk.head(n_obs).cwiseAbs().maxCoeff();
   }
-  if (ws.x.rows() != kBlock || ws.x.cols() != d.c_rows.cols()) ws.x.setZero(kBlock, d.c_rows.cols());
+  if (ws.x.rows() != kBlock || ws.x.cols() != d.z_rows.cols()) ws.x.setZero(kBlock, d.z_rows.cols());
   ws.z.resize(kBlock);
   ws.w.resize(kBlock);
   ws.resid.resize(kBlock);
+  ws.block_rows.resize(kBlock);
 
-  // Start: `start` mapped to theta (theta_0 = beta_0 + sum mean_j beta_j), unless it fits worse than the
-  // intercept-only MLE theta = (logit(ybar), 0, ...), whose deviance is known in closed form; Newton from
-  // a start that bad (weights underflowing to 0) can fail to descend at all.
+  const bool have_null = null != nullptr && null->ok();
+  bool from_chord = false;
+  if (have_null && has_v && opt.chord) {
+    from_chord = chord(pr, *null, keep, opt, ws, &fit.chord_iterations);
+  }
+
+  // Newton start: the chord estimate; else the null estimate with 0 for v (inactive columns 0) unless it
+  // fits worse than the intercept-only MLE theta = (logit(ybar), 0, ...), whose deviance is known in closed
+  // form: Newton from a start that bad (weights underflowing to 0) can fail to descend at all.
   const double ybar = static_cast<double>(n_cases) / static_cast<double>(n_obs);
   const double n_controls = static_cast<double>(n_obs - n_cases);
   const double dev_intercept_only =
       -2.0 * (static_cast<double>(n_cases) * std::log(ybar) + n_controls * std::log1p(-ybar));
   SweepStats st;
-  bool from_start = false;
-  ws.theta.setZero(p);
-  if (start != nullptr) {
-    PWAS_ASSERT(start->size() == p && start->allFinite());
-    ws.theta = *start;
-    for (Index j = 1; j < pc; ++j) ws.theta(0) += d.mean(j) * (*start)(j);
-    if (has_v) ws.theta(0) += pr.mean_v * (*start)(pc);
+  bool started = false;
+  if (from_chord) {
     st = sweep(pr, ws.theta, true, ws);
-    from_start = st.deviance <= dev_intercept_only;
+    started = true;
+  } else if (have_null) {
+    PWAS_ASSERT(null->theta.size() == pc);
+    ws.theta.setZero(p);
+    for (Index k = 0; k < q; ++k)
+      if (ws.cols[k] < pc) ws.theta(ws.cols[k]) = null->theta(ws.cols[k]);
+    st = sweep(pr, ws.theta, true, ws);
+    started = st.deviance <= dev_intercept_only;
   }
-  if (!from_start) {
+  if (!started) {
     ws.theta.setZero(p);
     ws.theta(0) = std::log(ybar / (1.0 - ybar));
     st = sweep(pr, ws.theta, true, ws);
   }
+
   bool converged = false;
   bool information_ok = true;
+  bool full_step = false;  // the last step was an undamped Newton step (R's deviance test applies)
+  double dev_old = kNaN;
   int iterations = 0;
   ws.trial.resize(p);
-  while (iterations < opt.max_iter) {
-    if (!factor_information(pr, ws)) {
+  while (true) {
+    if (!factor_compact(ws.b, ws)) {
       information_ok = false;
       break;
     }
-    newton_step(ws);
-    const double dev_old = st.deviance;
+    solve_step(p, ws);
+    if (eta_bound(pr, ws.step) <= kNegligibleEta) {
+      // Taken without another sweep: D(theta + s) = D - 2 U's + s'Is = D - U's for the Newton step s.
+      ws.theta += ws.step;
+      st.deviance -= ws.step.dot(ws.u);
+      ++iterations;
+      converged = true;
+      break;
+    }
+    // R's glm.fit rule: |D - D_old| / (|D| + 0.1) < epsilon; a shortened step's small change proves nothing.
+    if (full_step && std::abs(st.deviance - dev_old) / (std::abs(st.deviance) + 0.1) < opt.tol) {
+      converged = true;
+      break;
+    }
+    if (iterations >= opt.max_iter) break;
+    dev_old = st.deviance;
     const double dev_ceiling = dev_old + kHalvingSlack * (std::abs(dev_old) + 0.1);
     ws.trial = ws.theta + ws.step;
     st = sweep(pr, ws.trial, true, ws);
@@ -250,11 +698,7 @@ LogisticFit fit_core(const SharedDesign& d, const double* v, Eigen::Ref<const Ei
     ws.theta = ws.trial;
     ++iterations;
     if (!(st.deviance <= dev_ceiling)) break;  // no descent along the Newton direction
-    // R's glm.fit rule: |D - D_old| / (|D| + 0.1) < epsilon; a shortened step's small change proves nothing.
-    if (halvings == 0 && std::abs(st.deviance - dev_old) / (std::abs(st.deviance) + 0.1) < opt.tol) {
-      converged = true;
-      break;
-    }
+    full_step = halvings == 0;
   }
   fit.iterations = iterations;
   fit.deviance = st.deviance;
@@ -268,62 +712,85 @@ LogisticFit fit_core(const SharedDesign& d, const double* v, Eigen::Ref<const Ei
       fit.status = st.max_abs_eta > opt.separation_eta ? FitStatus::kSeparation : FitStatus::kNotConverged;
     return fit;
   }
-  // Covariance at the final estimate: ws.b holds X'WX there (the last sweep computed it).
-  if (!factor_information(pr, ws)) {
-    fit.status = extreme ? FitStatus::kSeparation : FitStatus::kSingular;
-    return fit;
-  }
+  // Covariance at the estimate: ws.llt factors the equilibrated X'WX of the last sweep (at the estimate, or
+  // one negligible step from it), ws.a its input.
   fill_upper_from_lower(ws.a);
   const double norm_i = norm1(ws.a);
-  ws.a.setIdentity(p, p);
+  ws.a.setIdentity(q, q);
   ws.llt.solveInPlace(ws.a);
   const double rcond = 1.0 / (norm_i * norm1(ws.a));
   if (!(rcond >= opt.singular_rcond)) {
     fit.status = extreme ? FitStatus::kSeparation : FitStatus::kSingular;
     return fit;
   }
-  // Separation: a linear predictor beyond separation_eta, or a next Newton step that still moves eta.
-  ws.trial = ws.scale.cwiseProduct(ws.u);
-  ws.step.noalias() = ws.a * ws.trial;
-  ws.step.array() *= ws.scale.array();
-  double drift_bound = 0.0;
-  for (Index j = 0; j < pc; ++j) drift_bound += std::abs(ws.step(j)) * d.abs_max(j);
-  if (has_v) drift_bound += std::abs(ws.step(pc)) * pr.abs_max_v;
-  const bool drifting = drift_bound > kDriftTol && max_abs_linear(pr, ws.step, ws) > kDriftTol;
+  // Separation: a linear predictor beyond separation_eta, or a next Newton step (ws.step) that still moves eta.
+  const bool drifting = eta_bound(pr, ws.step) > kDriftTol && max_abs_linear(pr, ws.step, ws) > kDriftTol;
   if (st.max_abs_eta > opt.separation_eta || drifting) {
     fit.status = FitStatus::kSeparation;
     return fit;
   }
 
-  ws.a = ws.scale.asDiagonal() * ws.a * ws.scale.asDiagonal();  // Cov(theta) = D M^{-1} D
-  fit.beta = ws.theta;
-  for (Index j = 0; j < p; ++j) fit.se(j) = std::sqrt(ws.a(j, j));
-  // beta_0 = t' theta, Var(beta_0) = t' Cov t with t = (1, -mean_1, ..., -mean_{pc-1}, -mean_v).
-  ws.trial.setZero(p);
-  ws.trial(0) = 1.0;
-  for (Index j = 1; j < pc; ++j) ws.trial(j) = -d.mean(j);
-  if (has_v) ws.trial(pc) = -pr.mean_v;
-  fit.beta(0) = ws.trial.dot(ws.theta);
+  ws.a = ws.scale.asDiagonal() * ws.a * ws.scale.asDiagonal();  // Cov(theta) = D M^{-1} D (compacted)
+  for (Index k = 0; k < q; ++k) {
+    fit.beta(ws.cols[k]) = ws.theta(ws.cols[k]);
+    fit.se(ws.cols[k]) = std::sqrt(ws.a(k, k));
+  }
+  // beta_0 = t' theta, Var(beta_0) = t' Cov t with t = (1, -mean_1, ..., -mean_{pc-1}, -mean_v) (active).
+  ws.cs.resize(q);
+  for (Index k = 0; k < q; ++k) {
+    const Index j = ws.cols[k];
+    ws.cs(k) = j == 0 ? 1.0 : j < pc ? -d.mean(j) : -pr.mean_v;
+  }
+  double beta0 = 0.0;
+  for (Index k = 0; k < q; ++k) beta0 += ws.cs(k) * ws.theta(ws.cols[k]);
+  fit.beta(0) = beta0;
   double var0 = 0.0;
-  for (Index j = 0; j < p; ++j) var0 += ws.trial(j) * ws.a.col(j).dot(ws.trial);
+  for (Index k = 0; k < q; ++k) var0 += ws.cs(k) * ws.a.col(k).dot(ws.cs);
   fit.se(0) = std::sqrt(var0);
+  fit.used_chord = from_chord;
   fit.status = FitStatus::kOk;
   return fit;
 }
 
 }  // namespace
 
-LogisticFit fit_logistic(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
+LogisticFit fit_logistic(const SharedDesign& d, const LogisticNull* null, Eigen::Ref<const Eigen::VectorXd> v,
                          Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
-                         const Eigen::VectorXd* start, LogisticWorkspace& ws, const LogisticOptions& opt) {
+                         std::span<const std::uint8_t> active, LogisticWorkspace& ws, const LogisticOptions& opt) {
   PWAS_ASSERT(v.size() == d.n_samples());
-  return fit_core(d, v.data(), y, keep, start, ws, opt);
+  return fit_core(d, null, v.data(), y, keep, active, ws, opt);
 }
 
 LogisticFit fit_logistic_null(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> y,
                               std::span<const std::uint8_t> keep, LogisticWorkspace& ws,
                               const LogisticOptions& opt) {
-  return fit_core(d, nullptr, y, keep, nullptr, ws, opt);
+  return fit_core(d, nullptr, nullptr, y, keep, {}, ws, opt);
+}
+
+LogisticNull make_logistic_null(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> y,
+                                std::span<const std::uint8_t> keep_all, LogisticWorkspace& ws,
+                                const LogisticOptions& opt) {
+  const Index n = d.n_samples();
+  const Index pc = d.n_cov();
+  LogisticNull null;
+  null.keep.assign(keep_all.begin(), keep_all.end());
+  null.fit = fit_logistic_null(d, y, keep_all, ws, opt);
+  if (null.fit.status != FitStatus::kOk) return null;
+  null.theta = ws.theta.head(pc);  // fit_core leaves the estimate in the centred parametrisation here
+  // w = e / (1 + e)^2 with e = exp(-|eta|), as in the fits' sweeps.
+  null.w.resize(n);
+  null.w.noalias() = d.c * null.theta;
+  null.w = null.w.array().abs().unaryExpr([](double a) {
+    const double e = std::exp(-a);
+    return e / ((1.0 + e) * (1.0 + e));
+  });
+  if (ws.x.rows() != kBlock || ws.x.cols() != d.z_rows.cols()) ws.x.setZero(kBlock, d.z_rows.cols());
+  ws.resid.resize(kBlock);
+  ws.block_rows.resize(kBlock);
+  const Problem pr{d, false, pc, 0.0, 0.0, false};
+  weighted_gram(pr, null.w, [&](Index i) { return keep_all[i] != 0; }, null.gram, ws);
+  fill_upper_from_lower(null.gram);
+  return null;
 }
 
 }  // namespace pwas::kernels

@@ -1,5 +1,8 @@
 #include "kernels/shared_design.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
 
@@ -13,6 +16,38 @@ SharedDesign make_shared_design(Eigen::MatrixXd raw) {
   PWAS_ASSERT(raw.allFinite());
 
   SharedDesign d;
+  // Dummy groups, from the raw 0/1 values: a column joins the open group when no row has a 1 in both.
+  std::vector<std::uint8_t> taken(static_cast<std::size_t>(n), 0);
+  for (Eigen::Index j = 1; j < p; ++j) {
+    const auto col = raw.col(j).array();
+    const bool binary = ((col == 0.0) || (col == 1.0)).all();
+    if (!binary) {
+      d.dense_cols.push_back(j);
+      continue;
+    }
+    bool disjoint = !d.groups.empty() && d.groups.back().cols.back() == j - 1 &&
+                    d.groups.back().cols.size() < std::numeric_limits<std::uint16_t>::max();
+    for (Eigen::Index i = 0; disjoint && i < n; ++i) disjoint = !(taken[static_cast<std::size_t>(i)] && col(i) == 1.0);
+    if (!disjoint) {
+      d.groups.emplace_back();
+      std::fill(taken.begin(), taken.end(), 0);
+    }
+    d.groups.back().cols.push_back(j);
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (col(i) == 1.0) taken[static_cast<std::size_t>(i)] = 1;
+  }
+  d.dense_cols.insert(d.dense_cols.begin(), 0);
+  const auto n_groups = static_cast<Eigen::Index>(d.groups.size());
+  d.level.setZero(n, n_groups);
+  for (Eigen::Index g = 0; g < n_groups; ++g) {
+    DummyGroup& grp = d.groups[static_cast<std::size_t>(g)];
+    grp.offset = d.level_rows;
+    d.level_rows += static_cast<Eigen::Index>(grp.cols.size()) + 1;
+    for (std::size_t k = 0; k < grp.cols.size(); ++k)
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (raw(i, grp.cols[k]) == 1.0) d.level(i, g) = static_cast<std::uint16_t>(k + 1);
+  }
+
   d.mean.setZero(p);
   for (Eigen::Index j = 1; j < p; ++j) {
     // Two passes: the second removes what rounding left of the mean after the first, so the centred
@@ -30,6 +65,8 @@ SharedDesign make_shared_design(Eigen::MatrixXd raw) {
   // One spare column so a fit can append its varying column to a gathered row without re-padding.
   d.c_rows.setZero(n, gram_row_stride(p + 1));
   d.c_rows.leftCols(p) = d.c;
+  d.z_rows.setZero(n, gram_row_stride(d.n_dense() + 1));
+  for (Eigen::Index k = 0; k < d.n_dense(); ++k) d.z_rows.col(k) = d.c.col(d.dense_cols[static_cast<std::size_t>(k)]);
   d.gram.setZero(p, p);
   add_gram_lower(d.gram, d.c_rows.leftCols(p));
   fill_upper_from_lower(d.gram);

@@ -1,11 +1,21 @@
 #pragma once
 // The covariate block every fit of one analysis shares (the tensorQTL idea: set it up once, reuse it
 // for thousands of fits that differ only in one column and in which rows are complete).
+#include <cstdint>
+#include <vector>
+
 #include <Eigen/Dense>
 
 #include "kernels/gram.hpp"
 
 namespace pwas::kernels {
+
+/// Columns of the design that are 0/1 indicators with disjoint supports (the dummies of one categorical
+/// covariate, or a lone binary covariate): stored as one level code per row instead of as columns.
+struct DummyGroup {
+  std::vector<Eigen::Index> cols;  // [n_levels] design column of level code 1, 2, ... (code 0: none is 1)
+  Eigen::Index offset = 0;         // row of code 0 in the tables stacked over all groups (level_rows)
+};
 
 /// Covariate columns of one analysis, pre-centred for conditioning, with their Gram matrix.
 /// Column 0 of the raw input must be the intercept (all ones); the other columns are finite.
@@ -16,11 +26,24 @@ struct SharedDesign {
   Eigen::VectorXd abs_max;  // [n_cov] max_i |c(i, j)|, a bound for |x_i' d| used by the separation check
   RowMatrixXd c_rows;       // [n_samples x gram_row_stride(n_cov + 1)] c row-major, zero-padded: the fits
                             // gather kept rows from it as contiguous copies
+  // Compressed layout (REGENIE's "masks instead of copies"): c_ij = d_ij - mean_j for a dummy column, so a
+  // row is its dense columns plus one level code per group, and X'WX, X'r and X theta need per-level sums
+  // instead of O(n_dummies) work per row. The logistic fits stream this (~40% fewer bytes and ~3x fewer
+  // Gram flops at 35 numeric + 28 dummy columns).
+  std::vector<Eigen::Index> dense_cols;  // [n_dense] columns stored densely, ascending; dense_cols[0] = 0
+  RowMatrixXd z_rows;       // [n_samples x gram_row_stride(n_dense + 1)] those columns of c, zero-padded
+                            // (a spare column for the fit's own column v)
+  std::vector<DummyGroup> groups;
+  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> level;  // [n_samples x n_groups]
+  Eigen::Index level_rows = 0;  // sum over groups of (n_levels + 1)
+
   Eigen::Index n_samples() const { return c.rows(); }
   Eigen::Index n_cov() const { return c.cols(); }
+  Eigen::Index n_dense() const { return static_cast<Eigen::Index>(dense_cols.size()); }
 };
 
-/// Centres columns 1.. of `raw` [n_samples x n_cov] and forms the Gram matrix.
+/// Centres columns 1.. of `raw` [n_samples x n_cov], forms the Gram matrix and the compressed layout
+/// (dummy groups: consecutive 0/1 columns, other than the intercept, with at most one 1 per row).
 SharedDesign make_shared_design(Eigen::MatrixXd raw);
 
 }  // namespace pwas::kernels

@@ -6,6 +6,7 @@
 
 #include "kernels/linear.hpp"
 #include "kernels/logistic.hpp"
+#include "kernels/rank_normal.hpp"
 #include "tests/kernels/simulate.hpp"
 
 #if defined(__GLIBC__)
@@ -48,21 +49,44 @@ TEST(Allocation, LinearAndLogisticFitsReuseTheWorkspace) {
   for (std::size_t i = 0; i < other.size(); i += 7) other[i] = 0;
 
   LinearWorkspace lws;
-  fit_linear(d, c.v, c.y_cont, c.keep, lws);  // warm-up
+  fit_linear(d, c.v, c.y_cont, c.keep, {}, lws);  // warm-up
   const long linear = count_mallocs([&] {
-    const LinearFit f = fit_linear(d, c.v, c.y_cont, other, lws);
+    const LinearFit f = fit_linear(d, c.v, c.y_cont, other, {}, lws);
     EXPECT_EQ(f.status, FitStatus::kOk);
   });
   EXPECT_LE(linear, 2);
 
   LogisticWorkspace gws;
-  fit_logistic(d, c.v, c.y_bin, c.keep, nullptr, gws);  // warm-up
+  fit_logistic(d, nullptr, c.v, c.y_bin, c.keep, {}, gws);  // warm-up
   const long logistic = count_mallocs([&] {
-    const LogisticFit f = fit_logistic(d, c.v, c.y_bin, other, nullptr, gws);
+    const LogisticFit f = fit_logistic(d, nullptr, c.v, c.y_bin, other, {}, gws);
     EXPECT_EQ(f.status, FitStatus::kOk);
   });
   EXPECT_LE(logistic, 2);
-  std::printf("[alloc] mallocs per fit after warm-up: linear %ld, logistic %ld\n", linear, logistic);
+
+  // The chord path, with the null model on all rows where the outcome is observed.
+  const auto s = testing::simulate_protein_study(3000, 10, 6, 3, 0.2, 0.15, 32);
+  const SharedDesign ds = make_shared_design(s.raw);
+  LogisticWorkspace cws;
+  const LogisticNull null = make_logistic_null(ds, s.y, s.all, cws);
+  std::vector<std::uint8_t> other_s = s.keep;
+  for (std::size_t i = 0; i < other_s.size(); i += 7) other_s[i] = 0;
+  fit_logistic(ds, &null, s.v, s.y, s.keep, {}, cws);  // warm-up
+  const long chord = count_mallocs([&] {
+    const LogisticFit f = fit_logistic(ds, &null, s.v, s.y, other_s, {}, cws);
+    EXPECT_EQ(f.status, FitStatus::kOk);
+    EXPECT_TRUE(f.used_chord);
+  });
+  EXPECT_LE(chord, 2);
+
+  RankWorkspace rws;
+  Eigen::VectorXd x = s.v;
+  rank_inverse_normal(x, s.keep, rws);  // warm-up
+  x = s.v;
+  const long rin = count_mallocs([&] { rank_inverse_normal(x, other_s, rws); });
+  EXPECT_EQ(rin, 0);
+  std::printf("[alloc] mallocs per fit after warm-up: linear %ld, logistic %ld, logistic chord %ld, RIN %ld\n", linear,
+              logistic, chord, rin);
 }
 
 }  // namespace

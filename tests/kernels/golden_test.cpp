@@ -72,7 +72,7 @@ TEST(Golden, LinearMatchesLm) {
   const Cohort c = load_cohort();
   const SharedDesign d = make_shared_design(c.raw);
   LinearWorkspace ws;
-  const LinearFit f = fit_linear(d, c.v, c.y_cont, c.keep, ws);
+  const LinearFit f = fit_linear(d, c.v, c.y_cont, c.keep, {}, ws);
   ASSERT_EQ(f.status, FitStatus::kOk);
   EXPECT_EQ(f.n_obs, static_cast<int>(summary_value("lm_n_obs")));
   EXPECT_EQ(f.df_residual, static_cast<int>(summary_value("lm_df_residual")));
@@ -125,13 +125,26 @@ TEST(Golden, LogisticMatchesGlm) {
   expect_logistic_matches(null, "logistic_null_expected.tsv", "glm null");
   EXPECT_LT(rel(null.deviance, summary_value("glm_null_deviance")), kRelTol);
 
-  Eigen::VectorXd start = Eigen::VectorXd::Zero(d.n_cov() + 1);
-  start.head(d.n_cov()) = null.beta;
-  for (const Eigen::VectorXd* s : {static_cast<const Eigen::VectorXd*>(&start), static_cast<const Eigen::VectorXd*>(nullptr)}) {
-    const LogisticFit f = fit_logistic(d, c.v, c.y_bin, c.keep, s, ws);
+  // Newton from the intercept-only start, Newton from the null model's estimate, and the chord iteration
+  // with the null model fitted as the engine does, on all rows (the outcome is observed where v is not).
+  const LogisticNull null_kept = make_logistic_null(d, c.y_bin, c.keep, ws);
+  const std::vector<std::uint8_t> all(c.keep.size(), 1);
+  const LogisticNull null_all = make_logistic_null(d, c.y_bin, all, ws);
+  ASSERT_TRUE(null_kept.ok() && null_all.ok());
+  LogisticOptions newton;
+  newton.chord = false;
+  struct Case {
+    const LogisticNull* null;
+    LogisticOptions opt;
+    const char* label;
+  };
+  for (const Case& k : {Case{nullptr, newton, "glm (Newton, no start)"}, Case{&null_kept, newton, "glm (Newton, null start)"},
+                        Case{&null_all, LogisticOptions{}, "glm (chord, null on all rows)"}}) {
+    const LogisticFit f = fit_logistic(d, k.null, c.v, c.y_bin, c.keep, {}, ws, k.opt);
     ASSERT_EQ(f.status, FitStatus::kOk);
     EXPECT_EQ(f.n_cases, 105);
-    expect_logistic_matches(f, "logistic_expected.tsv", s ? "glm (null start)" : "glm (no start)");
+    EXPECT_EQ(f.used_chord, k.opt.chord && k.null != nullptr) << k.label;
+    expect_logistic_matches(f, "logistic_expected.tsv", k.label);
     EXPECT_LT(rel(f.deviance, summary_value("glm_deviance")), kRelTol);
   }
 }
@@ -150,6 +163,45 @@ TEST(Golden, RankInverseNormalMatchesR) {
     EXPECT_LT(max_abs, 1e-13) << column;
     std::printf("[golden] RIN(%s): max absolute difference %.1e\n", column, max_abs);
   }
+}
+
+TEST(Golden, RankInverseNormalMatchesRAtScale) {
+  // 6,000 float32 values (10% NA) with long runs of ties, and the same without the ties (make_golden_rin.R).
+  const Table t = read_tsv(golden("rin_expected.tsv"));
+  for (const char* column : {"x", "x_fine"}) {
+    Eigen::VectorXd x = to_vector(t.column(column));
+    const Eigen::VectorXd expected = to_vector(t.column(std::string("rin_") + column));
+    std::vector<std::uint8_t> keep(static_cast<std::size_t>(x.size()), 1);
+    RankWorkspace ws;
+    rank_inverse_normal(x, keep, ws);
+    double max_abs = 0;
+    int n_ranked = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      if (std::isnan(expected(i))) {
+        EXPECT_TRUE(std::isnan(x(i))) << column << " " << i;
+        continue;
+      }
+      ++n_ranked;
+      max_abs = std::max(max_abs, std::abs(x(i) - expected(i)));
+    }
+    EXPECT_EQ(n_ranked, 5400);
+    EXPECT_LE(max_abs, 4 * std::numeric_limits<double>::epsilon()) << column;
+    std::printf("[golden] RIN(%s, n = 5400): max absolute difference %.1e\n", column, max_abs);
+  }
+}
+
+TEST(Golden, QnormMatchesRToTheUlp) {
+  // AS 241 as in R: both rational branches, both tails, p down to 1e-300.
+  const Table t = read_tsv(golden("qnorm_expected.tsv"));
+  const auto p = t.column("p"), q = t.column("qnorm");
+  double max_rel = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double got = qnorm(p[i]);
+    const double r = q[i] == 0.0 ? std::abs(got) : rel(got, q[i]);
+    max_rel = std::max(max_rel, r);
+    EXPECT_LE(r, 4 * std::numeric_limits<double>::epsilon()) << "qnorm(" << p[i] << ") = " << got << " vs " << q[i];
+  }
+  std::printf("[golden] qnorm at %zu p: max relative difference %.1e\n", p.size(), max_rel);
 }
 
 TEST(Golden, MultipleTestingMatchesPAdjust) {

@@ -26,7 +26,7 @@ LinearFit fit_raw(const Eigen::MatrixXd& raw, const Eigen::VectorXd& v, const Ei
                   const std::vector<std::uint8_t>& keep, const LinearOptions& opt = {}) {
   const SharedDesign d = make_shared_design(raw);
   LinearWorkspace ws;
-  return fit_linear(d, v, y, keep, ws, opt);
+  return fit_linear(d, v, y, keep, {}, ws, opt);
 }
 
 TEST(Linear, SimpleRegressionByHand) {
@@ -84,8 +84,8 @@ TEST(Linear, WorkspaceReuseAcrossMasksAndSizes) {
     std::vector<std::uint8_t> keep = c.keep;
     for (std::size_t i = 0; i < keep.size(); i += 3 + rep) keep[i] = 0;
     LinearWorkspace fresh;
-    const LinearFit a = fit_linear(d, c.v, c.y_cont, keep, shared);
-    const LinearFit b = fit_linear(d, c.v, c.y_cont, keep, fresh);
+    const LinearFit a = fit_linear(d, c.v, c.y_cont, keep, {}, shared);
+    const LinearFit b = fit_linear(d, c.v, c.y_cont, keep, {}, fresh);
     ASSERT_EQ(a.status, FitStatus::kOk);
     EXPECT_EQ(a.beta, b.beta);
     EXPECT_EQ(a.se, b.se);
@@ -173,6 +173,71 @@ TEST(Linear, InterceptOnlyDesign) {
   ASSERT_EQ(f.status, FitStatus::kOk);
   EXPECT_LT(max_rel_diff(f.beta, ref.beta), 1e-12);
   EXPECT_LT(max_rel_diff(f.se, ref.se), 1e-12);
+}
+
+// A fit with inactive columns equals the fit on the design without them (the QR path too).
+void expect_linear_mask_equals_reduced(const testing::Cohort& c, const Eigen::VectorXd& v,
+                                       const std::vector<std::uint8_t>& active, bool expect_qr, const char* label) {
+  std::vector<Eigen::Index> cols;
+  for (std::size_t j = 0; j < active.size(); ++j)
+    if (active[j]) cols.push_back(static_cast<Eigen::Index>(j));
+  Eigen::MatrixXd reduced(c.raw.rows(), static_cast<Eigen::Index>(cols.size()));
+  for (std::size_t k = 0; k < cols.size(); ++k) reduced.col(static_cast<Eigen::Index>(k)) = c.raw.col(cols[k]);
+  const SharedDesign d = make_shared_design(c.raw);
+  const SharedDesign dr = make_shared_design(reduced);
+  LinearWorkspace ws;
+  const LinearFit m = fit_linear(d, v, c.y_cont, c.keep, active, ws);
+  const LinearFit r = fit_linear(dr, v, c.y_cont, c.keep, {}, ws);
+  ASSERT_EQ(m.status, FitStatus::kOk) << label;
+  ASSERT_EQ(r.status, FitStatus::kOk) << label;
+  EXPECT_EQ(m.used_qr, expect_qr) << label;
+  EXPECT_EQ(r.used_qr, expect_qr) << label;
+  EXPECT_EQ(m.df_residual, r.df_residual);
+  EXPECT_EQ(m.df_residual, m.n_obs - static_cast<int>(cols.size()) - 1);
+  EXPECT_NEAR(m.sigma2, r.sigma2, 1e-12 * r.sigma2);
+  for (std::size_t j = 0; j < active.size(); ++j)
+    if (!active[j]) {
+      EXPECT_TRUE(std::isnan(m.beta(static_cast<Eigen::Index>(j))));
+      EXPECT_TRUE(std::isnan(m.se(static_cast<Eigen::Index>(j))));
+    }
+  for (std::size_t k = 0; k <= cols.size(); ++k) {
+    const Eigen::Index jm = k < cols.size() ? cols[k] : c.raw.cols();
+    const auto jr = static_cast<Eigen::Index>(k);
+    EXPECT_NEAR(m.beta(jm), r.beta(jr), 1e-12 * std::abs(r.beta(jr))) << label << " " << k;
+    EXPECT_NEAR(m.se(jm), r.se(jr), 1e-12 * r.se(jr)) << label << " " << k;
+  }
+}
+
+TEST(LinearMask, InactiveColumnEqualsReducedDesign) {
+  const auto c = simulate_cohort(500, 3, 0.2, 13);
+  std::vector<std::uint8_t> active(static_cast<std::size_t>(c.raw.cols()), 1);
+  active[3] = 0;  // bmi
+  active[7] = 0;  // an extra covariate
+  expect_linear_mask_equals_reduced(c, c.v, active, false, "normal equations");
+}
+
+TEST(LinearMask, AbsentLevelMaskedIsNoLongerSingular) {
+  // batch_C is 0 on every kept row: singular with it (FactorLevelAbsentOnKeptRowsIsSingular), fine without.
+  auto c = simulate_cohort(300, 0, 0.0, 9);
+  for (Eigen::Index i = 0; i < c.v.size(); ++i)
+    if (c.raw(i, 5) == 1.0) {
+      c.keep[static_cast<std::size_t>(i)] = 0;
+      c.v(i) = kNaN;
+      c.y_cont(i) = kNaN;
+    }
+  std::vector<std::uint8_t> active(static_cast<std::size_t>(c.raw.cols()), 1);
+  active[5] = 0;
+  expect_linear_mask_equals_reduced(c, c.v, active, false, "absent level");
+}
+
+TEST(LinearMask, QrPathWithMask) {
+  auto c = simulate_cohort(300, 1, 0.1, 7);
+  Eigen::VectorXd v = c.v;
+  for (Eigen::Index i = 0; i < v.size(); ++i)
+    if (c.keep[static_cast<std::size_t>(i)]) v(i) = c.raw(i, 1) + 1e-3 * std::sin(3.0 * static_cast<double>(i));
+  std::vector<std::uint8_t> active(static_cast<std::size_t>(c.raw.cols()), 1);
+  active[6] = 0;
+  expect_linear_mask_equals_reduced(c, v, active, true, "QR");
 }
 
 }  // namespace

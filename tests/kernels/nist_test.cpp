@@ -73,7 +73,7 @@ void check(const std::string& name, double min_lre) {
   const SharedDesign d = make_shared_design(s.raw);
   LinearWorkspace ws;
   const std::vector<std::uint8_t> keep(static_cast<std::size_t>(s.y.size()), 1);
-  const LinearFit f = fit_linear(d, s.v, s.y, keep, ws);
+  const LinearFit f = fit_linear(d, s.v, s.y, keep, {}, ws);
   ASSERT_EQ(f.status, FitStatus::kOk) << name;
   const double y_scale = s.y.cwiseAbs().maxCoeff();
   std::string beta_lre, se_lre;

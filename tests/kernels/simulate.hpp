@@ -82,3 +82,64 @@ inline void complete_cases(const Eigen::MatrixXd& raw, const Eigen::VectorXd& v,
 }
 
 }  // namespace pwas::kernels::testing
+
+namespace pwas::kernels::testing {
+
+struct ProteinStudy {
+  Eigen::MatrixXd raw;              // [n x n_cov] 1, numeric covariates (large offsets), dummies of two factors
+  Eigen::VectorXd v, y;             // [n] protein (NaN where keep == 0, the protein's missing values), 0/1 outcome
+  std::vector<std::uint8_t> keep;   // [n]
+  std::vector<std::uint8_t> all;    // [n] all ones: the rows of the null model
+};
+
+/// A logistic PWAS-like design: n_numeric covariates, factors with levels_a and levels_b levels (first level
+/// the reference), a standard-normal protein correlated with the covariates, y ~ Bernoulli(expit(eta0 + log_or
+/// * v)) with prevalence ~15%, and each row's protein missing with probability drop_fraction.
+inline ProteinStudy simulate_protein_study(Eigen::Index n, Eigen::Index n_numeric, int levels_a, int levels_b,
+                                           double drop_fraction, double log_or, std::uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  const Eigen::Index n_cov = 1 + n_numeric + (levels_a - 1) + (levels_b - 1);
+  ProteinStudy s;
+  s.raw.setZero(n, n_cov);
+  s.v.resize(n);
+  s.y.resize(n);
+  s.keep.resize(static_cast<std::size_t>(n));
+  s.all.assign(static_cast<std::size_t>(n), 1);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    s.raw(i, 0) = 1.0;
+    double eta = -2.0, v = 0.0;
+    for (Eigen::Index j = 0; j < n_numeric; ++j) {
+      const double z = normal(gen);
+      s.raw(i, 1 + j) = 10.0 * static_cast<double>(j % 5) + (1.0 + static_cast<double>(j % 3)) * z;
+      eta += (j % 2 == 0 ? 0.1 : -0.08) * z;
+      if (j < 4) v += 0.2 * z;
+    }
+    // Uneven level frequencies: level k drawn with probability proportional to 1 / (k + 1).
+    auto draw_level = [&](int levels) {
+      double total = 0.0;
+      for (int k = 0; k < levels; ++k) total += 1.0 / (k + 1.0);
+      double u = unif(gen) * total;
+      for (int k = 0; k < levels; ++k) {
+        u -= 1.0 / (k + 1.0);
+        if (u <= 0.0) return k;
+      }
+      return levels - 1;
+    };
+    const int a = draw_level(levels_a);
+    const int b = draw_level(levels_b);
+    if (a > 0) s.raw(i, n_numeric + a) = 1.0;
+    if (b > 0) s.raw(i, n_numeric + (levels_a - 1) + b) = 1.0;
+    eta += 0.3 * std::sin(static_cast<double>(a)) + 0.2 * std::cos(static_cast<double>(b));
+    v = (v + normal(gen)) / std::sqrt(1.0 + 0.04 * static_cast<double>(std::min<Eigen::Index>(n_numeric, 4)));
+    s.v(i) = v;
+    s.y(i) = unif(gen) < 1.0 / (1.0 + std::exp(-(eta + log_or * v))) ? 1.0 : 0.0;
+    const bool kept = unif(gen) >= drop_fraction;
+    s.keep[static_cast<std::size_t>(i)] = kept ? 1 : 0;
+    if (!kept) s.v(i) = std::numeric_limits<double>::quiet_NaN();
+  }
+  return s;
+}
+
+}  // namespace pwas::kernels::testing
