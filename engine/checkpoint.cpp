@@ -1,11 +1,17 @@
 #include "engine/checkpoint.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -15,6 +21,28 @@ namespace pwas::engine {
 namespace fs = std::filesystem;
 
 std::string checkpoint_root(const std::string& out) { return (fs::path(out) / ".pwas-checkpoint").string(); }
+
+RunLock::RunLock(const std::string& out, bool exclusive_first, double wait_s) {
+  const std::string path = (fs::path(out) / ".pwas-lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw InputError(fmt::format("{}: cannot open the run lock", path));
+  if (exclusive_first) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::close(fd_);
+        fd_ = -1;
+        throw InputError(fmt::format("{}: processes of another pwas run still use this output folder", out));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ::flock(fd_, LOCK_SH);
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 CheckpointStore::CheckpointStore(const std::string& out, const std::string& analysis)
     : dir_((fs::path(checkpoint_root(out)) / analysis).string()) {

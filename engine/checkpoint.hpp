@@ -34,4 +34,20 @@ class CheckpointStore {
 /// The checkpoint root of an output folder (removed once every output is written).
 std::string checkpoint_root(const std::string& out);
 
+/// Every process of a run holds a shared lock on <out>/.pwas-lock for the run's duration, so a new run (a
+/// resume above all) can tell that processes of an earlier attempt are still writing checkpoint blocks: ranks a
+/// launcher told to stop finish their current block first. flock(2): local file systems and NFSv4.
+class RunLock {
+ public:
+  /// Takes the shared lock; with `exclusive_first`, first waits up to `wait_s` seconds for an exclusive lock
+  /// (no other run's process left) and throws InputError if it cannot get one.
+  RunLock(const std::string& out, bool exclusive_first, double wait_s);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace pwas::engine

@@ -35,13 +35,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+/// True when the folder holds anything but the run lock.
+bool holds_files(const std::string& out) {
+  for (const auto& e : std::filesystem::directory_iterator(out))
+    if (e.path().filename() != ".pwas-lock") return true;
+  return false;
+}
+
 void prepare_out_dir(const std::string& out, bool force, bool resume) {
   namespace fs = std::filesystem;
   if (fs::exists(out)) {
-    if (!fs::is_directory(out)) throw InputError(fmt::format("{}: output path exists and is not a folder", out));
-    if (resume && !fs::exists(checkpoint_root(out)) && !fs::is_empty(out))
+    if (resume && !fs::exists(checkpoint_root(out)) && holds_files(out))
       throw InputError(fmt::format("{}: nothing to resume (no checkpoint in this folder)", out));
-    if (!fs::is_empty(out) && !force && !resume)
+    if (holds_files(out) && !force && !resume)
       throw InputError(fmt::format("{}: output folder already holds results; use --force to replace them or "
                                    "--resume to complete an interrupted run", out));
     if (force && !resume) fs::remove_all(checkpoint_root(out));
@@ -171,8 +177,20 @@ int run_config(const RunOptions& opt, Comm& comm) {
   const bool root = comm.rank() == 0;
 
   install_stop_handlers();
-  if (root) prepare_out_dir(cfg.out, opt.force, opt.resume);
+  // Rank 0 waits until no process of an earlier attempt (a rank still finishing its block after a launcher's
+  // SIGTERM) is left, then every rank holds the folder for this run.
+  std::unique_ptr<RunLock> lock;
+  if (root) {
+    std::error_code ec;
+    if (std::filesystem::exists(cfg.out) && !std::filesystem::is_directory(cfg.out))
+      throw InputError(fmt::format("{}: output path exists and is not a folder", cfg.out));
+    std::filesystem::create_directories(cfg.out, ec);
+    if (ec) throw InputError(fmt::format("{}: cannot create output folder: {}", cfg.out, ec.message()));
+    lock = std::make_unique<RunLock>(cfg.out, true, 60.0);
+    prepare_out_dir(cfg.out, opt.force, opt.resume);
+  }
   comm.barrier();
+  if (!root) lock = std::make_unique<RunLock>(cfg.out, false, 0.0);
   std::unique_ptr<RunLog> log_holder =
       root ? std::make_unique<RunLog>((std::filesystem::path(cfg.out) / "run.log").string(), !opt.quiet, opt.resume)
            : nullptr;
@@ -239,6 +257,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
       std::set<std::int64_t> done;
       RankOutput saved = opt.resume ? store.load(plans.size(), done) : RankOutput{};
       saved.per_plan.resize(plans.size());
+      comm.barrier();   // every rank has read the checkpoint before any rank adds blocks to it
       std::vector<std::int64_t> todo;
       for (std::int64_t i : proteins)
         if (!done.count(i)) todo.push_back(i);

@@ -36,7 +36,9 @@ wait_for_blocks() {
 }
 
 same_as_reference() {
-  for f in logit.tsv results.h5; do cmp -s "ref/$f" "$1/$f" || fail "$f after $2 differs from the uninterrupted run"; done
+  for f in logit.tsv results.h5; do
+    cmp -s "ref/$f" "$1/$f" || { diff "ref/$f" "$1/$f" | head -5 >&2; grep -E "checkpoint|ranks:" "$1/run.log" >&2; fail "$f after $2 differs from the uninterrupted run"; }
+  done
   [[ -d "$1/.pwas-checkpoint" ]] && fail "checkpoint left behind after a complete run ($2)"
   echo "ok: $2: outputs byte-identical to the uninterrupted run"
 }
