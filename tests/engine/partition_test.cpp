@@ -8,12 +8,6 @@
 namespace pwas::engine {
 namespace {
 
-}  // namespace
-}  // namespace pwas::engine
-
-namespace pwas::engine {
-namespace {
-
 TEST(DealChunks, EveryItemOnceInAscendingOrder) {
   const std::vector<double> costs(103, 1.0);
   const auto parts = deal_chunks(costs, 4, 5);
