@@ -5,10 +5,16 @@
 
 namespace pwas::engine {
 
-/// Deals items 0..costs.size()-1 to n_parts in chunks of at most `chunk` consecutive items, most expensive chunk
-/// first, each to the part with the least total cost so far (ties to the lower part): every part gets many chunks
-/// from all over the range, so costs that drift along it (modules, below-detection assays) even out. Each part's items are
-/// returned in ascending order; the result depends only on the costs, n_parts and chunk.
-std::vector<std::vector<std::int64_t>> deal_chunks(std::span<const double> costs, int n_parts, std::int64_t chunk);
+/// Half-open index range [begin, end).
+struct Range {
+  std::int64_t begin = 0;
+  std::int64_t end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+
+/// Splits items 0..costs.size()-1 into n_parts contiguous ranges of near-equal total cost (greedy on the prefix
+/// sums: part r ends where the running cost first reaches (r + 1) / n_parts of the total). Contiguous ranges keep
+/// each rank's HDF5 reads to one hyperslab. Empty ranges are possible when there are more parts than items.
+std::vector<Range> partition_by_cost(std::span<const double> costs, int n_parts);
 
 }  // namespace pwas::engine

@@ -261,13 +261,10 @@ int run_config(const RunOptions& opt, Comm& comm) {
       std::vector<std::int64_t> todo;
       for (std::int64_t i : proteins)
         if (!done.count(i)) todo.push_back(i);
-      // Chunks small enough that every rank gets at least ~8 of them, dealt by estimated cost.
       const std::vector<double> costs = protein_costs(meta, todo, a, plans.front().design.n_cov());
-      const std::int64_t chunk = std::clamp<std::int64_t>(
-          static_cast<std::int64_t>(todo.size()) / (8 * comm.size()), 1, cfg.block_proteins);
-      const auto parts = deal_chunks(costs, comm.size(), chunk);
-      std::vector<std::int64_t> mine_ids;
-      for (std::int64_t k : parts[static_cast<std::size_t>(comm.rank())]) mine_ids.push_back(todo[static_cast<std::size_t>(k)]);
+      const auto parts = partition_by_cost(costs, comm.size());
+      const Range r = parts[static_cast<std::size_t>(comm.rank())];
+      const std::vector<std::int64_t> mine_ids(todo.begin() + r.begin, todo.begin() + r.end);
       if (log && opt.resume) (*log)("analysis {}: {} proteins from the checkpoint, {} to fit", a.name, done.size(), todo.size());
       if (root) progress.begin(a.name, static_cast<std::int64_t>(proteins.size()), static_cast<std::int64_t>(done.size()), &store);
       RankScanResult scanned = scan_rank(reader, plans, mine_ids, a, settings, threads, cfg.block_proteins, store);

@@ -1,6 +1,5 @@
 #include "engine/partition.hpp"
 
-#include <algorithm>
 #include <numeric>
 
 #include <gtest/gtest.h>
@@ -8,36 +7,49 @@
 namespace pwas::engine {
 namespace {
 
-TEST(DealChunks, EveryItemOnceInAscendingOrder) {
-  const std::vector<double> costs(103, 1.0);
-  const auto parts = deal_chunks(costs, 4, 5);
-  std::vector<int> seen(103, 0);
-  for (const auto& p : parts) {
-    EXPECT_TRUE(std::is_sorted(p.begin(), p.end()));
-    for (auto i : p) ++seen[static_cast<std::size_t>(i)];
+void expect_cover(const std::vector<Range>& parts, std::int64_t n) {
+  std::int64_t next = 0;
+  for (const auto& r : parts) {
+    EXPECT_EQ(r.begin, next);
+    EXPECT_LE(r.begin, r.end);
+    next = r.end;
   }
-  for (int s : seen) EXPECT_EQ(s, 1);
-  for (const auto& p : parts) EXPECT_NEAR(static_cast<double>(p.size()), 103.0 / 4, 5.0);
+  EXPECT_EQ(next, n);
 }
 
-TEST(DealChunks, BalancesDriftingCosts) {
-  // Costs that grow along the range: contiguous ranges would give the last part most of the work.
-  std::vector<double> costs(400);
-  for (std::size_t i = 0; i < costs.size(); ++i) costs[i] = 1.0 + static_cast<double>(i) / 100.0;
-  const auto parts = deal_chunks(costs, 4, 10);
-  double lo = 1e300, hi = 0;
-  for (const auto& p : parts) {
-    double c = 0;
-    for (auto i : p) c += costs[static_cast<std::size_t>(i)];
-    lo = std::min(lo, c);
-    hi = std::max(hi, c);
-  }
-  EXPECT_LT(hi / lo, 1.05);
+TEST(Partition, EqualCostsSplitEvenly) {
+  const std::vector<double> costs(10, 1.0);
+  const auto parts = partition_by_cost(costs, 3);
+  ASSERT_EQ(parts.size(), 3u);
+  expect_cover(parts, 10);
+  for (const auto& r : parts) EXPECT_NEAR(static_cast<double>(r.size()), 10.0 / 3, 1.0);
 }
 
-TEST(DealChunks, DependsOnlyOnInputs) {
-  const std::vector<double> costs = {5, 1, 1, 1, 9, 2, 2, 7};
-  EXPECT_EQ(deal_chunks(costs, 3, 2), deal_chunks(costs, 3, 2));
+TEST(Partition, BalancesByCostNotCount) {
+  // One expensive item and many cheap ones: the expensive one gets a part nearly to itself.
+  std::vector<double> costs(9, 1.0);
+  costs.insert(costs.begin(), 9.0);
+  const auto parts = partition_by_cost(costs, 2);
+  expect_cover(parts, 10);
+  EXPECT_EQ(parts[0].size(), 1);
+  EXPECT_EQ(parts[1].size(), 9);
+}
+
+TEST(Partition, MorePartsThanItemsLeavesEmptyRanges) {
+  const std::vector<double> costs(2, 1.0);
+  const auto parts = partition_by_cost(costs, 4);
+  expect_cover(parts, 2);
+  std::int64_t nonempty = 0;
+  for (const auto& r : parts) nonempty += r.size() > 0;
+  EXPECT_EQ(nonempty, 2);
+}
+
+TEST(Partition, OnePartTakesEverything) {
+  const std::vector<double> costs = {3, 1, 4, 1, 5};
+  const auto parts = partition_by_cost(costs, 1);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0].begin, 0);
+  EXPECT_EQ(parts[0].end, 5);
 }
 
 }  // namespace
