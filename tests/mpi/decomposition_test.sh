@@ -3,7 +3,7 @@
 # Usage: decomposition_test.sh PWAS MPIEXEC WORKDIR "RANKSxTHREADS ..."
 set -euo pipefail
 pwas=$1 mpiexec=$2 work=$3
-grid=${4:-"1x1 1x2 2x1 3x1 4x2"}
+grid=${4:-"1x1 1x2 2x1 2x2 3x1 3x2 4x1 4x2"}
 rm -rf "$work" && mkdir -p "$work"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
