@@ -59,6 +59,8 @@ void put_row(Writer& w, const io::ResultRow& r) {
   w.put(r.obs_ct);
   w.put(r.case_ct);
   for (double v : {r.beta, r.se, r.stat, r.p, r.effect, r.effect_l95, r.effect_u95, r.p_bonf, r.q_fdr}) w.put(v);
+  w.put<std::uint64_t>(r.extra.size());
+  for (double v : r.extra) w.put(v);
 }
 
 io::ResultRow get_row(Reader& rd) {
@@ -71,6 +73,8 @@ io::ResultRow get_row(Reader& rd) {
   r.case_ct = rd.get<std::int64_t>();
   for (double* v : {&r.beta, &r.se, &r.stat, &r.p, &r.effect, &r.effect_l95, &r.effect_u95, &r.p_bonf, &r.q_fdr})
     *v = rd.get<double>();
+  r.extra.resize(rd.get<std::uint64_t>());
+  for (double& v : r.extra) v = rd.get<double>();
   return r;
 }
 

@@ -17,15 +17,19 @@ struct ResultRow {
   double effect = 0, effect_l95 = 0, effect_u95 = 0;   // OR for logistic, BETA for linear
   double p_bonf = 0, q_fdr = 0;
   std::string errcode = "OK";
+  std::vector<double> extra;     // [table.extra_columns.size()] model- or option-specific columns (NaN = NA)
 };
 
 struct ResultTable {
   std::string analysis;
-  std::string model;              // linear | logistic
+  std::string model;              // linear | logistic | cox
+  /// Columns an analysis adds (e.g. EVENT_CT, HR for Cox; P_PERM for permutations), written after Q_FDR and
+  /// before ERRCODE; integral values are written without a decimal point.
+  std::vector<std::string> extra_columns;
   std::vector<ResultRow> rows;
 };
 
-/// The TSV header, in column order.
+/// The TSV header of the fixed columns, in column order (a table's extra_columns go before ERRCODE).
 const std::vector<std::string>& result_columns();
 
 /// Writes `table` as tab-separated text (doubles in shortest round-trip form, NaN as NA) to `path` atomically.

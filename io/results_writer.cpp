@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <hdf5.h>
@@ -113,7 +114,8 @@ void write_text_atomic(const std::string& path, const std::string& text) {
 void write_results_tsv(const std::string& path, const ResultTable& t) {
   std::string out;
   out.reserve(t.rows.size() * 200 + 256);
-  const auto& cols = result_columns();
+  std::vector<std::string> cols = result_columns();
+  cols.insert(cols.end() - 1, t.extra_columns.begin(), t.extra_columns.end());
   for (std::size_t i = 0; i < cols.size(); ++i) {
     if (i) out += '\t';
     out += cols[i];
@@ -124,6 +126,13 @@ void write_results_tsv(const std::string& path, const ResultTable& t) {
                    r.protein, t.model, r.obs_ct);
     if (r.case_ct >= 0) fmt::format_to(std::back_inserter(out), "{}", r.case_ct);
     for (double v : {r.beta, r.se, r.stat, r.p, r.effect, r.effect_l95, r.effect_u95, r.p_bonf, r.q_fdr}) {
+      out += '\t';
+      append_double(out, v);
+    }
+    if (r.extra.size() != t.extra_columns.size())
+      throw std::logic_error(fmt::format("{}: row of {} extra values under {} extra columns", path, r.extra.size(),
+                                         t.extra_columns.size()));
+    for (double v : r.extra) {
       out += '\t';
       append_double(out, v);
     }
@@ -161,6 +170,9 @@ void write_results_h5(const std::string& path, const std::vector<ResultTable>& t
           {"EFFECT_U95", &R::effect_u95}, {"P_BONF", &R::p_bonf}, {"Q_FDR", &R::q_fdr}};
       for (const auto& [name, member] : numeric)
         write_numbers(g.id, name, H5T_NATIVE_DOUBLE, column<double>(t, [m = member](const R& r) { return r.*m; }));
+      for (std::size_t k = 0; k < t.extra_columns.size(); ++k)
+        write_numbers(g.id, t.extra_columns[k].c_str(), H5T_NATIVE_DOUBLE,
+                      column<double>(t, [k](const R& r) { return r.extra[k]; }));
     }
     if (H5Fflush(file.id, H5F_SCOPE_GLOBAL) < 0) throw InputError(fmt::format("{}: flush failed", tmp));
   }

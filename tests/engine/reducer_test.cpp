@@ -22,6 +22,7 @@ TEST(Reducer, PackUnpackRoundTrip) {
   r.beta = 0.2;
   r.se = std::numeric_limits<double>::quiet_NaN();
   r.errcode = "SEPARATION";
+  r.extra = {12.0, std::numeric_limits<double>::quiet_NaN()};
   pr.rows = {r, r};
   o.per_plan[1].push_back(pr);
   o.qc_dropped = {3, 9};
@@ -37,6 +38,9 @@ TEST(Reducer, PackUnpackRoundTrip) {
   EXPECT_EQ(b.rows[1].case_ct, 3900);
   EXPECT_EQ(b.rows[1].beta, 0.2);
   EXPECT_TRUE(std::isnan(b.rows[1].se));
+  ASSERT_EQ(b.rows[1].extra.size(), 2u);
+  EXPECT_EQ(b.rows[1].extra[0], 12.0);
+  EXPECT_TRUE(std::isnan(b.rows[1].extra[1]));
   EXPECT_EQ(back.qc_dropped, (std::vector<std::int64_t>{3, 9}));
   EXPECT_EQ(back.timings, (std::vector<double>{1.5, 2.5}));
 }
