@@ -17,6 +17,7 @@ struct RankScanResult {
   RankOutput output;      // rows of the proteins this rank fitted, timings {read, fit}
   bool stopped = false;   // a stop signal ended the scan before its last block
   double resample_seconds = 0.0;   // of the fit time: running replicates
+  double resample_flops = 0.0;     // floating-point operations of the replicates' matrix products
 };
 
 /// Fits `proteins` (cohort indices, ascending) in blocks of at most `block_proteins` consecutive columns.

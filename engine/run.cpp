@@ -307,11 +307,12 @@ int run_config(const RunOptions& opt, Comm& comm) {
         fill_max_t(a.resampling, replicate_max, table.rows);
         if (a.resampling.any())
           (*log)("analysis {}: resampling with seed {}: {} permutations{}{}, {} bootstrap replicates ({}); "
-                 "rank 0 spent {:.2f} s on replicates", a.name, cfg.seed, a.resampling.permutations,
+                 "rank 0 spent {:.2f} s on replicates ({:.1f} GFLOP of products, {:.1f} GFLOP/s)", a.name, cfg.seed, a.resampling.permutations,
                  a.resampling.max_t ? " with max-T" : "",
                  a.resampling.permutation_stop > 0 ? fmt::format(" (Besag-Clifford stop at {} exceedances)",
                                                                  a.resampling.permutation_stop) : std::string(),
-                 a.resampling.bootstrap, a.resampling.bootstrap_bca ? "BCa" : "percentile", scanned.resample_seconds);
+                 a.resampling.bootstrap, a.resampling.bootstrap_bca ? "BCa" : "percentile", scanned.resample_seconds,
+                 scanned.resample_flops * 1e-9, scanned.resample_flops * 1e-9 / std::max(1e-9, scanned.resample_seconds));
         dropped = std::move(qc_dropped);
         dropped.insert(dropped.end(), g.qc_dropped.begin(), g.qc_dropped.end());
         dropped.insert(dropped.end(), saved.qc_dropped.begin(), saved.qc_dropped.end());
