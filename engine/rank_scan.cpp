@@ -16,7 +16,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
                          const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
                          const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store,
-                         const std::vector<ResampleShared>* shared, std::uint64_t seed) {
+                         const std::vector<ResampleShared>* shared, std::uint64_t seed, int resample_block) {
   RankScanResult result;
   RankOutput& out = result.output;
   out.per_plan.resize(plans.size());
@@ -27,7 +27,9 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
   std::int64_t block_size = block_proteins;
   // 1 GiB of resampling columns per rank: large blocks amortise generating each replicate over more proteins.
   if (resampling)
-    block_size = std::max<std::int64_t>(block_size, resample_block_proteins(plans, rc, settings.model == io::ModelKind::kLogistic, 1024.0 * 1024 * 1024));
+    block_size = resample_block > 0 ? resample_block
+                                    : std::max<std::int64_t>(block_size, resample_block_proteins(plans, rc, settings.model == io::ModelKind::kLogistic,
+                                                                                                 1024.0 * 1024 * 1024));
   if (resampling && rc.max_t) out.replicate_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
   const auto n = static_cast<std::int64_t>(proteins.size());
   std::int64_t i = 0;

@@ -273,7 +273,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
       if (a.resampling.any())
         for (const auto& plan : plans) shared.push_back(make_resample_shared(plan, settings));
       RankScanResult scanned = scan_rank(reader, plans, mine_ids, a, settings, threads, cfg.block_proteins, store,
-                                         a.resampling.any() ? &shared : nullptr, cfg.seed);
+                                         a.resampling.any() ? &shared : nullptr, cfg.seed, cfg.resample_block_proteins);
       if (root) progress.end();
       // Stop together: a rank that saw the signal has checkpointed its blocks; the others finished theirs.
       double stopped = scanned.stopped ? 1.0 : 0.0;

@@ -249,7 +249,8 @@ RunConfig load_config(const std::string& path) {
     throw InputError(fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
                                  e.description()));
   }
-  check_keys(path, root, {"cohort", "out", "seed", "threads", "block_proteins", "covariate_sets", "analysis"},
+  check_keys(path, root,
+             {"cohort", "out", "seed", "threads", "block_proteins", "resample_block_proteins", "covariate_sets", "analysis"},
              "the top level");
   const std::string dir = std::filesystem::path(path).parent_path().string();
   RunConfig cfg;
@@ -272,6 +273,11 @@ RunConfig load_config(const std::string& path) {
     auto v = n->value<std::int64_t>();
     if (!v || *v < 1) fail(path, *n, "block_proteins must be a positive integer");
     cfg.block_proteins = static_cast<int>(*v);
+  }
+  if (const toml::node* n = root.get("resample_block_proteins")) {
+    auto v = n->value<std::int64_t>();
+    if (!v || *v < 0) fail(path, *n, "resample_block_proteins must be a non-negative integer (0 = automatic)");
+    cfg.resample_block_proteins = static_cast<int>(*v);
   }
   std::map<std::string, std::vector<std::string>> sets;
   if (const toml::node* n = root.get("covariate_sets")) {

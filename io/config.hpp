@@ -64,6 +64,7 @@ struct RunConfig {
   std::uint64_t seed = 1;
   int threads = 0;           // 0 = OMP_NUM_THREADS or all cores
   int block_proteins = 64;   // proteins read from HDF5 at once per rank
+  int resample_block_proteins = 0;   // with resampling: proteins per block (0 = as many as 1 GiB of columns holds)
   std::vector<AnalysisConfig> analyses;
 };
 
