@@ -24,6 +24,8 @@ struct ResampleShared {
                                     // Freedman–Lane), logistic r0 = y - mu0 (null residuals)
   Eigen::VectorXd a2;               // [n_rows] logistic: w0 = mu0 (1 - mu0)
   bool null_all_rows = false;       // logistic: the null was fitted on every plan row (its Gram can be downdated)
+  std::vector<std::int32_t> strata; // [n_rows] split-half strata: the binary non-protein variable (cases and
+                                    // controls), else one stratum
   double ss_shared = 0.0;           // linear: e_s' e_s
   Eigen::MatrixXd gram_inverse;     // [n_cov x n_cov] linear: (C'C)^-1 over the plan rows
   kernels::PackedPanels covariates; // linear: C as 16-column panels, for C' P e_s
@@ -75,6 +77,12 @@ std::vector<std::vector<ProteinRows>> fit_and_prepare_block(const std::vector<Fi
 double run_replicates(const FitPlan& plan, const ResampleShared& sh, const ResampleBlock& block,
                     const io::ResamplingConfig& rc, std::uint64_t seed, int threads, std::vector<ProteinRows>& rows,
                     std::vector<double>& replicate_max);
+
+/// The split-half summary of an analysis (rank 0, after gathering): per split and plan, the correlation of BETA
+/// between the halves and the replication of each half's hits (P < alpha_bonferroni) in the other (same sign,
+/// P < 0.05), as TSV; `log_line` gets the means over splits.
+std::string split_half_table(const std::vector<FitPlan>& plans, const std::vector<std::vector<ProteinRows>>& per_plan,
+                             const io::ResamplingConfig& rc, double alpha_bonferroni, std::string& log_line);
 
 /// P_MAXT of every row from the proteome-wide maxima (column T_PERM against replicate_max), at rank 0.
 void fill_max_t(const io::ResamplingConfig& rc, const std::vector<double>& replicate_max, std::vector<io::ResultRow>& rows);

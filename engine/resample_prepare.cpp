@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "engine/resample.hpp"
+#include "kernels/gram.hpp"
 #include "kernels/resampling.hpp"
 
 namespace pwas::engine {
@@ -133,19 +134,29 @@ void fit_and_prepare_group(const FitPlan& plan, const ResampleShared& sh, const 
   // Logistic: psi_i = v~_i (y_i - mu_i) / (v~' W v~) at the fit, v~ the protein residualised in the fit's weights
   // W = mu (1 - mu) over the kept rows.
   std::vector<Member*> weighted;
+  const Index stride = d.c_rows.cols();
+  std::vector<Index> kept;
+  Eigen::VectorXd theta(stride), eta;
   for (Member* m : live) {
     const auto& beta = block.fit_beta[static_cast<std::size_t>(m->j)];
+    // eta = beta0 + sum_k beta_k (c_ik + mean_k) + beta_v v_i over the kept rows, reading C row by row.
     double beta0 = beta(0);
+    theta.setZero();
     for (Index k = 1; k < last; ++k)
-      if (m->sc.active[static_cast<std::size_t>(k)]) beta0 += beta(k) * d.mean(k);
+      if (m->sc.active[static_cast<std::size_t>(k)]) {
+        beta0 += beta(k) * d.mean(k);
+        theta(k) = beta(k);
+      }
+    kept.clear();
+    for (Index i = 0; i < n; ++i)
+      if (m->sc.keep[static_cast<std::size_t>(i)]) kept.push_back(i);
+    eta.resize(static_cast<Index>(kept.size()));
+    kernels::rows_dot(d.c_rows.data(), stride, kept.data(), static_cast<Index>(kept.size()), theta.data(), eta.data());
     m->w.setZero(n);
     m->resid.setZero(n);
-    for (Index i = 0; i < n; ++i) {
-      if (!m->sc.keep[static_cast<std::size_t>(i)]) continue;
-      double eta = beta0 + beta(last) * m->sc.protein(i);
-      for (Index k = 1; k < last; ++k)
-        if (m->sc.active[static_cast<std::size_t>(k)]) eta += beta(k) * d.c(i, k);
-      const double mu = 1.0 / (1.0 + std::exp(-eta));
+    for (std::size_t t = 0; t < kept.size(); ++t) {
+      const Index i = kept[t];
+      const double mu = 1.0 / (1.0 + std::exp(-(beta0 + eta(static_cast<Index>(t)) + beta(last) * m->sc.protein(i))));
       m->w(i) = mu * (1.0 - mu);
       m->resid(i) = plan.outcome_values(i) - mu;
     }

@@ -232,6 +232,34 @@ double bootstrap(const FitPlan& plan, const ResampleBlock& block, const io::Resa
   return static_cast<double>((total + kTaskReplicates - 1) / kTaskReplicates) * product_flops(n, ldc);
 }
 
+// Split half: D_sj = sum_i sign_si psi_ij for split s (+1 in half A, -1 in half B), so that the one-step
+// estimates of the halves are BETA + D (A) and BETA - D (B) (weights 2 and 0 in the estimating equation).
+double split_halves(const FitPlan& plan, const ResampleShared& sh, const ResampleBlock& block,
+                    const io::ResamplingConfig& rc, std::uint64_t seed, int threads, std::vector<ProteinRows>& rows) {
+  const Index n = static_cast<Index>(plan.rows.size());
+  const Index total = rc.split_half;
+  const Index ldc = block.psi.panels * kCrossCols;
+  for (Index j = 0; j < block.k; ++j) {
+    const auto js = static_cast<std::size_t>(j);
+    if (block.ok[js]) rows[js].split.assign(static_cast<std::size_t>(total), kNaN);
+  }
+  std::vector<TaskBuffers> buffers(static_cast<std::size_t>(std::max(1, threads)));
+  for_tasks(0, total, threads, buffers, [&](Index r0, Index count, TaskBuffers& tb) {
+    tb.size(n, ldc, 0, false, 0);
+    std::vector<double> sign(static_cast<std::size_t>(n));
+    fill_panels(tb.a1, count, [&](Index rr, double* dst, Index rows_n) {
+      kernels::half_split(seed, static_cast<std::uint64_t>(r0 + rr), sh.strata, sign);
+      for (Index i = 0; i < rows_n; ++i) dst[i * kCrossRows] = sign[static_cast<std::size_t>(i)];
+    });
+    kernels::cross_product_add(tb.a1, block.psi, tb.c1.data(), ldc);
+    for (Index rr = 0; rr < count; ++rr)
+      for (Index j = 0; j < block.k; ++j)
+        if (block.ok[static_cast<std::size_t>(j)])
+          rows[static_cast<std::size_t>(j)].split[static_cast<std::size_t>(r0 + rr)] = tb.c1[static_cast<std::size_t>(rr * ldc + j)];
+  });
+  return static_cast<double>((total + kTaskReplicates - 1) / kTaskReplicates) * product_flops(n, ldc);
+}
+
 }  // namespace
 
 double run_replicates(const FitPlan& plan, const ResampleShared& sh, const ResampleBlock& block,
@@ -248,6 +276,7 @@ double run_replicates(const FitPlan& plan, const ResampleShared& sh, const Resam
     at += rc.max_t ? 4 : 3;
   }
   if (rc.bootstrap > 0) flops += bootstrap(plan, block, rc, seed, threads, rows, at);
+  if (rc.split_half > 0) flops += split_halves(plan, sh, block, rc, seed, threads, rows);
   return flops;
 }
 

@@ -19,6 +19,14 @@ ResampleShared make_resample_shared(const FitPlan& plan, const FitSettings& s) {
   ResampleShared sh;
   const auto& d = plan.design;
   const Eigen::Index n = d.n_samples();
+  {
+    const Eigen::VectorXd& side = plan.protein_outcome ? plan.predictor_values : plan.outcome_values;
+    bool binary = side.size() == n;
+    for (Eigen::Index i = 0; binary && i < n; ++i) binary = side(i) == 0.0 || side(i) == 1.0;
+    sh.strata.assign(static_cast<std::size_t>(n), 0);
+    if (binary)
+      for (Eigen::Index i = 0; i < n; ++i) sh.strata[static_cast<std::size_t>(i)] = side(i) == 1.0 ? 1 : 0;
+  }
   sh.logistic = s.model == io::ModelKind::kLogistic;
   if (sh.logistic) {
     if (!plan.null_model.ok()) return sh;

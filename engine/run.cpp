@@ -301,6 +301,18 @@ int run_config(const RunOptions& opt, Comm& comm) {
           std::sort(g.per_plan[p].begin(), g.per_plan[p].end(),
                     [](const ProteinRows& x, const ProteinRows& y) { return x.protein < y.protein; });
         }
+        if (a.resampling.split_half > 0) {
+          std::int64_t tested = 0;
+          for (const auto& plan : g.per_plan)
+            for (const auto& pr : plan)
+              for (const auto& row : pr.rows) tested += std::isnan(row.p) ? 0 : 1;
+          const double n_tests = a.bonferroni_tests.value_or(std::max<double>(1.0, static_cast<double>(tested)));
+          std::string line;
+          const std::string tsv = split_half_table(plans, g.per_plan, a.resampling, 0.05 / n_tests, line);
+          io::write_text_atomic((std::filesystem::path(cfg.out) / (a.name + ".split_half.tsv")).string(), tsv);
+          (*log)("analysis {}: split half ({} splits, one-step half estimates, hits at P < {:.3g}): {}", a.name,
+                 a.resampling.split_half, 0.05 / n_tests, line);
+        }
         for (auto& plan : g.per_plan)
           for (auto& pr : plan)
             for (auto& row : pr.rows) table.rows.push_back(std::move(row));

@@ -14,6 +14,7 @@ namespace pwas::engine {
 struct ProteinRows {
   std::int64_t protein = -1;           // index in the cohort
   std::vector<io::ResultRow> rows;
+  std::vector<double> split;           // split half: per split, the one-step shift of BETA in half A (empty if off)
 };
 
 /// Fits every plan for each protein column of `block` [n_samples x k]; `proteins` [k] holds their cohort indices
