@@ -223,7 +223,7 @@ void fill_survival(FitPlan& p, const SurvivalFrame& surv, const std::vector<std:
     p.n_strata = next;
   }
   p.n_cases = events;
-  p.log.push_back(fmt::format("events of {}: {} of {} in {} strata", outcome, events, n_rows, p.n_strata));
+  p.log.push_back(fmt::format("events of {}: {} of {}; strata: {}", outcome, events, n_rows, p.n_strata));
 }
 
 }  // namespace

@@ -556,7 +556,7 @@ TEST_F(SimulateSmall, OutcomeDatesAreConsistentAndAtTheStudyIncidence) {
   }
   ASSERT_EQ(report_.outcomes.size(), static_cast<std::size_t>(sim::kNumOutcomes));
   const double prevalence[] = {0.05, 0.045, 0.015, 0.001, 0.06, 0.0};
-  const double incidence[] = {0.07, 0.045, 0.02, 0.015, 0.05, 0.07};
+  const double incidence[] = {0.09, 0.055, 0.026, 0.019, 0.065, 0.09};
   for (int o = 0; o < sim::kNumOutcomes; ++o) {
     const OutcomeReport& r = report_.outcomes[static_cast<std::size_t>(o)];
     EXPECT_EQ(r.name, sim::kOutcomeNames[o]);
