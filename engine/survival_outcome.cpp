@@ -65,14 +65,15 @@ SurvivalCounts count_survival(const DerivedSurvival& d, std::span<const std::uin
   for (std::size_t i = 0; i < d.status.size(); ++i) {
     if (!keep[i]) continue;
     ++c.considered;
-    ++c.excluded[static_cast<int>(d.status[i])];
-    if (d.status[i] != SurvivalExclusion::kEligible) continue;
+    if (d.status[i] != SurvivalExclusion::kEligible) {
+      ++c.excluded[static_cast<int>(d.status[i])];
+      continue;
+    }
     ++c.eligible;
     c.events += d.event[i];
     c.person_years += d.years[i];
     years.push_back(d.years[i]);
   }
-  c.excluded[0] = 0;
   c.median_years = kNaN;
   if (!years.empty()) {
     const std::size_t mid = years.size() / 2;

@@ -55,7 +55,7 @@ struct SurvivalCounts {
   std::int64_t considered = 0;
   std::int64_t eligible = 0;
   std::int64_t events = 0;
-  std::int64_t excluded[kNumExclusions] = {};
+  std::int64_t excluded[kNumExclusions] = {};   // by SurvivalExclusion; [kEligible] stays 0
   double median_years = 0.0;       // NaN when none is eligible
   double person_years = 0.0;
 };
