@@ -93,6 +93,10 @@ std::string describe_analysis(const io::AnalysisConfig& a) {
   for (const auto& f : a.filters) s += fmt::format(" filter=[{} {} {}]", f.column, f.op, f.text);
   if (!a.proteins.empty()) s += fmt::format(" proteins=[{}]", fmt::join(a.proteins, ","));
   if (a.report == io::ReportTerms::kAll) s += " report=all";
+  if (a.model == io::ModelKind::kCox) {
+    s += fmt::format(" ties={} strata=[{}]", io::to_string(a.ties), fmt::join(a.strata, ","));
+    if (a.score_screen_p) s += fmt::format(" score_screen_p={}", *a.score_screen_p);
+  }
   return s;
 }
 
@@ -116,8 +120,9 @@ std::vector<std::int64_t> analysis_proteins(const io::CohortMeta& meta, const io
   return out;
 }
 
-/// Relative cost of each protein's fits, for balancing ranks: a logistic fit costs ~ its observed rows (each Newton
-/// pass is rows × columns²); a linear fit costs ~ rows × columns plus dropped rows × columns² (the Gram downdate).
+/// Relative cost of each protein's fits, for balancing ranks: a logistic or Cox fit costs ~ its observed rows (each
+/// Newton pass is rows × columns²); a linear fit costs ~ rows × columns plus dropped rows × columns² (the Gram
+/// downdate).
 std::vector<double> protein_costs(const io::CohortMeta& meta, const std::vector<std::int64_t>& proteins,
                                   const io::AnalysisConfig& a, Eigen::Index n_cov) {
   const auto n = static_cast<double>(meta.n_samples());
@@ -126,7 +131,7 @@ std::vector<double> protein_costs(const io::CohortMeta& meta, const std::vector<
   for (std::int64_t i : proteins) {
     const std::int64_t obs = meta.proteins[static_cast<std::size_t>(i)].n_observed;
     const double observed = obs < 0 ? n : static_cast<double>(obs);
-    costs.push_back(a.model == io::ModelKind::kLogistic
+    costs.push_back(a.model != io::ModelKind::kLinear
                         ? observed * static_cast<double>(n_cov)
                         : n + (n - observed) * static_cast<double>(n_cov));
   }
@@ -231,6 +236,10 @@ int run_config(const RunOptions& opt, Comm& comm) {
                         plans.back().terms.size());
       }
     analysis_proteins(meta, a);   // validates the protein list
+    // The Cox fit belongs in fit_one's model dispatch (the Cox kernel); until it is there, stop before writing.
+    if (a.model == io::ModelKind::kCox)
+      throw InputError(fmt::format("{}: analysis '{}': model = \"cox\" plans are built, but this build has no Cox "
+                                   "fit yet", a.source, a.name));
   }
 
   std::vector<io::ResultTable> tables;
