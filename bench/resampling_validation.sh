@@ -19,8 +19,11 @@ while (( $# )); do
   esac
   shift
 done
-pwas=$PWD/build/engine/pwas
 mkdir -p "$work" bench/results
+# A copy of the binary, so that a rebuild during the run cannot change what is measured.
+cp build/engine/pwas "$work/pwas"
+pwas=$work/pwas
+git rev-parse --short HEAD > "$work/commit"; git status --porcelain --untracked-files=no | wc -l >> "$work/commit"
 full='["age", "sex", "centre", "olink_batch", "time_gap_days", "pc1", "pc2", "pc3", "pc4", "pc5", "pc6", "pc7", "pc8",
        "pc9", "pc10", "pc11", "pc12", "pc13", "pc14", "pc15", "pc16", "pc17", "pc18", "pc19", "pc20", "ethnicity",
        "education", "income", "smoking", "alcohol", "bmi"]'

@@ -12,6 +12,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+}  // namespace
+
 io::ResultRow blank_row(const FitPlan& plan, const std::string& protein) {
   io::ResultRow r;
   r.outcome = plan.protein_outcome ? protein : plan.outcome;
@@ -40,8 +42,6 @@ void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double d
     r.effect_u95 = beta + t * se;
   }
 }
-
-}  // namespace
 
 void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "engine/group_scan.hpp"
 #include "engine/scan.hpp"
 #include "engine/stop_signal.hpp"
 
@@ -76,8 +77,9 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
                               settings.model == io::ModelKind::kLogistic);
       }
       t0 = Clock::now();
-      rows = resampling ? fit_and_prepare_block(plans, settings, kept, ids, names, threads, br)
-                        : scan_block(plans, kept, ids, names, settings, threads);
+      rows = uses_group_scan(settings, plans.front(), resampling)
+                 ? scan_block_grouped(plans, settings, kept, ids, names, threads, resampling ? &br : nullptr)
+                 : scan_block(plans, kept, ids, names, settings, threads);
       resample_s += seconds_since(t0);   // fits and resampling columns
       if (resampling) {
         t0 = Clock::now();

@@ -44,8 +44,7 @@ struct ResampleBlock {
   std::vector<double> observed;        // [k] observed statistic (partial t or score z): T_PERM
   std::vector<double> ss_protein, df, frac;         // [k] linear: e_j'e_j, residual df, kept share of rows
   std::vector<double> beta, acceleration;           // [k] BETA of the fit; BCa acceleration
-  std::vector<Eigen::VectorXd> fit_beta;            // [k] every coefficient of the fit (empty unless it is OK)
-  std::vector<double> fit_df;                       // [k] residual df of the fit (linear)
+  std::vector<Eigen::VectorXd> fit_beta;            // [k] logistic: every coefficient of the fit (empty unless OK)
   void resize(Eigen::Index n_rows, Eigen::Index columns, const io::ResamplingConfig& rc, bool logistic);
 };
 
@@ -59,16 +58,6 @@ struct BlockResampling {
 /// Proteins per block when resampling: as many as keep the blocks' columns within `budget_bytes`.
 std::int64_t resample_block_proteins(const std::vector<FitPlan>& plans, const io::ResamplingConfig& rc,
                                      bool logistic, double budget_bytes);
-
-/// The scan of one block with resampling: tasks of 16 consecutive proteins of one plan fit each protein (as
-/// scan_block) and then prepare the group's resampling columns together from the fits' transformed proteins
-/// (projected off the covariates in one pass over C: kernels::KeptRowProjector::residualise_many). `values`
-/// [n_samples x k] is the block as read; returns [plan][j] like scan_block.
-std::vector<std::vector<ProteinRows>> fit_and_prepare_block(const std::vector<FitPlan>& plans, const FitSettings& s,
-                                                            const Eigen::MatrixXf& values,
-                                                            const std::vector<std::int64_t>& ids,
-                                                            const std::vector<std::string>& names, int threads,
-                                                            BlockResampling& br);
 
 /// Runs every replicate over the block and writes the resampling columns into each protein's predictor row
 /// (rows[j].rows.back().extra, NaN where not available; P_MAXT is left NaN for the reducer). `replicate_max`

@@ -93,7 +93,6 @@ void ResampleBlock::resize(Eigen::Index n_rows, Eigen::Index columns, const io::
   df.assign(kk, nan);
   frac.assign(kk, nan);
   fit_beta.assign(kk, Eigen::VectorXd());
-  fit_df.assign(kk, nan);
   beta.assign(kk, nan);
   acceleration.assign(kk, 0.0);
 }
