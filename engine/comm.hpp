@@ -16,6 +16,15 @@ class CommError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A counter held by rank 0 that any rank can fetch-and-add on its own, while the others compute (MPI-3
+/// passive-target RMA): the work queue of dynamic scheduling. Created and destroyed collectively.
+class SharedCounter {
+ public:
+  virtual ~SharedCounter() = default;
+  /// Adds `delta` and returns the value before, atomically across ranks.
+  virtual std::int64_t fetch_add(std::int64_t delta) = 0;
+};
+
 class Comm {
  public:
   virtual ~Comm() = default;
@@ -30,6 +39,8 @@ class Comm {
   virtual std::vector<std::vector<std::byte>> gather(std::span<const std::byte> bytes, int root) = 0;
   /// Root's bytes on every rank.
   virtual std::vector<std::byte> broadcast(std::span<const std::byte> bytes, int root) = 0;
+  /// A new counter starting at 0 (collective: every rank calls it, and destroys it at the same point).
+  virtual std::unique_ptr<SharedCounter> make_counter() = 0;
   /// Ends every rank of the job at once (never MPI_Finalize on one rank: it hangs the others).
   [[noreturn]] virtual void abort(int code) = 0;
   /// Processor name and MPI library version, for the run log.

@@ -5,6 +5,18 @@
 namespace pwas::engine {
 namespace {
 
+class LocalCounter final : public SharedCounter {
+ public:
+  std::int64_t fetch_add(std::int64_t delta) override {
+    const std::int64_t before = value_;
+    value_ += delta;
+    return before;
+  }
+
+ private:
+  std::int64_t value_ = 0;
+};
+
 class SerialComm final : public Comm {
  public:
   int rank() const override { return 0; }
@@ -18,6 +30,7 @@ class SerialComm final : public Comm {
   std::vector<std::byte> broadcast(std::span<const std::byte> bytes, int) override {
     return std::vector<std::byte>(bytes.begin(), bytes.end());
   }
+  std::unique_ptr<SharedCounter> make_counter() override { return std::make_unique<LocalCounter>(); }
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
   std::string describe() const override { return "serial (no MPI)"; }
 };

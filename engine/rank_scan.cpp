@@ -14,10 +14,20 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 }  // namespace
 
-RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
-                         const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
-                         const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store,
-                         const std::vector<ResampleShared>* shared, std::uint64_t seed, int resample_block) {
+std::int64_t scan_block_size(const std::vector<FitPlan>& plans, const io::AnalysisConfig& a,
+                             const FitSettings& settings, int block_proteins, int resample_block) {
+  if (!a.resampling.any()) return block_proteins;
+  // 1 GiB of resampling columns per rank: large blocks amortise generating each replicate over more proteins.
+  if (resample_block > 0) return resample_block;
+  return std::max<std::int64_t>(block_proteins, resample_block_proteins(plans, a.resampling,
+                                                                        settings.model == io::ModelKind::kLogistic,
+                                                                        1024.0 * 1024 * 1024));
+}
+
+RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans, const ChunkSource& next,
+                         const io::AnalysisConfig& a, const FitSettings& settings, int threads,
+                         std::int64_t block_size, const CheckpointStore& store,
+                         const std::vector<ResampleShared>* shared, std::uint64_t seed) {
   RankScanResult result;
   RankOutput& out = result.output;
   out.per_plan.resize(plans.size());
@@ -25,76 +35,75 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
   double read_s = 0, resample_s = 0, replicate_s = 0;   // resample_s: fits (+ resampling columns)
   const io::ResamplingConfig& rc = a.resampling;
   const bool resampling = shared != nullptr && rc.any();
-  std::int64_t block_size = block_proteins;
-  // 1 GiB of resampling columns per rank: large blocks amortise generating each replicate over more proteins.
-  if (resampling)
-    block_size = resample_block > 0 ? resample_block
-                                    : std::max<std::int64_t>(block_size, resample_block_proteins(plans, rc, settings.model == io::ModelKind::kLogistic,
-                                                                                                 1024.0 * 1024 * 1024));
   if (resampling && rc.max_t) out.replicate_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
-  const auto n = static_cast<std::int64_t>(proteins.size());
-  std::int64_t i = 0;
-  while (i < n) {
-    if (stop_requested()) {
-      result.stopped = true;
-      break;
-    }
-    // A run of consecutive cohort indices, at most block_proteins long: one hyperslab read.
-    std::int64_t j = i + 1;
-    while (j < n && j - i < block_size &&
-           proteins[static_cast<std::size_t>(j)] == proteins[static_cast<std::size_t>(j - 1)] + 1)
-      ++j;
-    const std::int64_t first = proteins[static_cast<std::size_t>(i)];
-    auto t0 = Clock::now();
-    const Eigen::MatrixXf block = reader.read_proteins(first, j - i);   // [n_samples x (j - i)]
-    read_s += seconds_since(t0);
-    std::vector<std::int64_t> ids, dropped;
-    std::vector<std::string> names;
-    std::vector<Eigen::Index> cols;
-    for (Eigen::Index c = 0; c < block.cols(); ++c) {
-      // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
-      const double missing = block.col(c).array().isNaN().cast<double>().sum() / std::max<Eigen::Index>(1, block.rows());
-      if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing > a.protein_max_missing) {
-        dropped.push_back(first + c);
-        continue;
+  std::vector<std::int64_t> proteins;
+  while (!result.stopped) {
+    proteins = next();
+    if (proteins.empty()) break;
+    const auto n = static_cast<std::int64_t>(proteins.size());
+    std::int64_t i = 0;
+    while (i < n) {
+      if (stop_requested()) {
+        result.stopped = true;
+        break;
       }
-      cols.push_back(c);
-      ids.push_back(first + c);
-      names.push_back(meta.proteins[static_cast<std::size_t>(first + c)].name);
-    }
-    std::vector<std::vector<ProteinRows>> rows(plans.size());
-    std::vector<double> block_max;
-    if (!cols.empty()) {
-      Eigen::MatrixXf kept(block.rows(), static_cast<Eigen::Index>(cols.size()));   // [n_samples x kept]
-      for (std::size_t c = 0; c < cols.size(); ++c) kept.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
-      BlockResampling br;
-      if (resampling) {
-        br.shared = shared;
-        br.config = &rc;
-        br.blocks.resize(plans.size());
-        for (std::size_t p = 0; p < plans.size(); ++p)
-          br.blocks[p].resize(static_cast<Eigen::Index>(plans[p].rows.size()), kept.cols(), rc,
-                              settings.model == io::ModelKind::kLogistic);
+      // A run of consecutive cohort indices, at most block_proteins long: one hyperslab read.
+      std::int64_t j = i + 1;
+      while (j < n && j - i < block_size &&
+             proteins[static_cast<std::size_t>(j)] == proteins[static_cast<std::size_t>(j - 1)] + 1)
+        ++j;
+      const std::int64_t first = proteins[static_cast<std::size_t>(i)];
+      auto t0 = Clock::now();
+      const Eigen::MatrixXf block = reader.read_proteins(first, j - i);   // [n_samples x (j - i)]
+      read_s += seconds_since(t0);
+      std::vector<std::int64_t> ids, dropped;
+      std::vector<std::string> names;
+      std::vector<Eigen::Index> cols;
+      for (Eigen::Index c = 0; c < block.cols(); ++c) {
+        // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
+        const double missing = block.col(c).array().isNaN().cast<double>().sum() / std::max<Eigen::Index>(1, block.rows());
+        if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing > a.protein_max_missing) {
+          dropped.push_back(first + c);
+          continue;
+        }
+        cols.push_back(c);
+        ids.push_back(first + c);
+        names.push_back(meta.proteins[static_cast<std::size_t>(first + c)].name);
       }
-      t0 = Clock::now();
-      rows = uses_group_scan(settings, plans.front(), resampling)
-                 ? scan_block_grouped(plans, settings, kept, ids, names, threads, resampling ? &br : nullptr)
-                 : scan_block(plans, kept, ids, names, settings, threads);
-      resample_s += seconds_since(t0);   // fits and resampling columns
-      if (resampling) {
+      std::vector<std::vector<ProteinRows>> rows(plans.size());
+      std::vector<double> block_max;
+      if (!cols.empty()) {
+        Eigen::MatrixXf kept(block.rows(), static_cast<Eigen::Index>(cols.size()));   // [n_samples x kept]
+        for (std::size_t c = 0; c < cols.size(); ++c) kept.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
+        BlockResampling br;
+        if (resampling) {
+          br.shared = shared;
+          br.config = &rc;
+          br.blocks.resize(plans.size());
+          for (std::size_t p = 0; p < plans.size(); ++p)
+            br.blocks[p].resize(static_cast<Eigen::Index>(plans[p].rows.size()), kept.cols(), rc,
+                                settings.model == io::ModelKind::kLogistic);
+        }
         t0 = Clock::now();
-        if (rc.max_t) block_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
-        for (std::size_t p = 0; p < plans.size(); ++p)
-          result.resample_flops += run_replicates(plans[p], (*shared)[p], br.blocks[p], rc, seed, threads, rows[p], block_max);
-        replicate_s += seconds_since(t0);
+        rows = uses_group_scan(settings, plans.front(), resampling)
+                   ? scan_block_grouped(plans, settings, kept, ids, names, threads, resampling ? &br : nullptr)
+                   : scan_block(plans, kept, ids, names, settings, threads);
+        resample_s += seconds_since(t0);   // fits and resampling columns
+        if (resampling) {
+          t0 = Clock::now();
+          if (rc.max_t) block_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
+          for (std::size_t p = 0; p < plans.size(); ++p)
+            result.resample_flops += run_replicates(plans[p], (*shared)[p], br.blocks[p], rc, seed, threads, rows[p], block_max);
+          replicate_s += seconds_since(t0);
+        }
       }
+      store.save_block(rows, ids, dropped, block_max);
+      merge_replicate_max(out.replicate_max, block_max);
+      for (std::size_t p = 0; p < plans.size(); ++p)
+        for (auto& pr : rows[p]) out.per_plan[p].push_back(std::move(pr));
+      out.qc_dropped.insert(out.qc_dropped.end(), dropped.begin(), dropped.end());
+      i = j;
     }
-    store.save_block(rows, ids, dropped, block_max);
-    merge_replicate_max(out.replicate_max, block_max);
-    for (std::size_t p = 0; p < plans.size(); ++p)
-      for (auto& pr : rows[p]) out.per_plan[p].push_back(std::move(pr));
-    out.qc_dropped.insert(out.qc_dropped.end(), dropped.begin(), dropped.end());
-    i = j;
   }
   out.timings = {read_s, resample_s + replicate_s};
   result.resample_seconds = replicate_s;

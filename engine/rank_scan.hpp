@@ -2,6 +2,7 @@
 // One rank's share of an analysis: read its proteins block by block (one hyperslab each), fit them with the
 // OpenMP scan, checkpoint each finished block, and stop early when a stop signal arrives.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/checkpoint.hpp"
@@ -20,14 +21,22 @@ struct RankScanResult {
   double resample_flops = 0.0;     // floating-point operations of the replicates' matrix products
 };
 
-/// Fits `proteins` (cohort indices, ascending) in blocks of at most `block_proteins` consecutive columns.
-/// With resampling enabled (`shared`: one ResampleShared per plan), blocks hold `resample_block_proteins` proteins
-/// (0: engine::resample_block_proteins with 1 GiB) and
-/// each block's replicates run after its fits; `seed` keys the replicate streams.
-RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
-                         const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
-                         const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store,
-                         const std::vector<ResampleShared>* shared = nullptr, std::uint64_t seed = 0,
-                         int resample_block_proteins = 0);
+/// Where a rank's proteins come from: each call returns the next chunk (cohort indices, ascending; empty when there
+/// is no more work). Static scheduling hands a rank its whole range once; dynamic scheduling takes chunks from a
+/// counter shared by all ranks (engine/run.cpp).
+using ChunkSource = std::function<std::vector<std::int64_t>()>;
+
+/// Proteins per block: `block_proteins`, or with resampling `resample_block` (0: engine::resample_block_proteins
+/// with 1 GiB, at least block_proteins).
+std::int64_t scan_block_size(const std::vector<FitPlan>& plans, const io::AnalysisConfig& a,
+                             const FitSettings& settings, int block_proteins, int resample_block);
+
+/// Fits the chunks `next` yields, each in blocks of at most `block_size` consecutive cohort indices (one hyperslab
+/// read each), checkpointing every block. With resampling (`shared`: one ResampleShared per plan) each block's
+/// replicates run after its fits; `seed` keys the replicate streams.
+RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans, const ChunkSource& next,
+                         const io::AnalysisConfig& a, const FitSettings& settings, int threads,
+                         std::int64_t block_size, const CheckpointStore& store,
+                         const std::vector<ResampleShared>* shared = nullptr, std::uint64_t seed = 0);
 
 }  // namespace pwas::engine

@@ -272,17 +272,49 @@ int run_config(const RunOptions& opt, Comm& comm) {
       std::vector<std::int64_t> todo;
       for (std::int64_t i : proteins)
         if (!done.count(i)) todo.push_back(i);
-      const std::vector<double> costs = protein_costs(meta, todo, a, plans.front().design.n_cov());
-      const auto parts = partition_by_cost(costs, comm.size());
-      const Range r = parts[static_cast<std::size_t>(comm.rank())];
-      const std::vector<std::int64_t> mine_ids(todo.begin() + r.begin, todo.begin() + r.end);
       if (log && opt.resume) (*log)("analysis {}: {} proteins from the checkpoint, {} to fit", a.name, done.size(), todo.size());
       if (root) progress.begin(a.name, static_cast<std::int64_t>(proteins.size()), static_cast<std::int64_t>(done.size()), &store);
       std::vector<ResampleShared> shared;
       if (a.resampling.any())
         for (const auto& plan : plans) shared.push_back(make_resample_shared(plan, settings));
-      RankScanResult scanned = scan_rank(reader, plans, mine_ids, a, settings, threads, cfg.block_proteins, store,
-                                         a.resampling.any() ? &shared : nullptr, cfg.seed, cfg.resample_block_proteins);
+      const std::int64_t block = scan_block_size(plans, a, settings, cfg.block_proteins, cfg.resample_block_proteins);
+      // Dynamic scheduling: ranks take chunks of the proteins from a counter on rank 0 as they finish the last, so
+      // a misjudged cost never leaves ranks waiting. Static: one contiguous range per rank, balanced by estimated cost.
+      std::unique_ptr<SharedCounter> counter;
+      ChunkSource next;
+      std::vector<std::int64_t> mine_ids;
+      bool handed_out = false;
+      const auto total = static_cast<std::int64_t>(todo.size());
+      std::int64_t chunk = 0;
+      if (cfg.schedule == io::Schedule::kDynamic && comm.size() > 1) {
+        // About 16 chunks per rank (the last ones even out the ranks), or 2 with resampling, whose blocks amortise
+        // generating every replicate; never more than one block.
+        const std::int64_t per_rank = a.resampling.any() ? 2 : 16;
+        chunk = std::clamp<std::int64_t>((total + per_rank * comm.size() - 1) / (per_rank * comm.size()), 1, block);
+        counter = comm.make_counter();
+        next = [&]() {
+          const std::int64_t first = counter->fetch_add(1) * chunk;
+          if (first >= total) return std::vector<std::int64_t>{};
+          return std::vector<std::int64_t>(todo.begin() + first, todo.begin() + std::min(total, first + chunk));
+        };
+      } else {
+        const std::vector<double> costs = protein_costs(meta, todo, a, plans.front().design.n_cov());
+        const auto parts = partition_by_cost(costs, comm.size());
+        const Range r = parts[static_cast<std::size_t>(comm.rank())];
+        mine_ids.assign(todo.begin() + r.begin, todo.begin() + r.end);
+        next = [&]() {
+          if (handed_out) return std::vector<std::int64_t>{};
+          handed_out = true;
+          return mine_ids;
+        };
+      }
+      if (log)
+        (*log)("analysis {}: {} scheduling{}, blocks of up to {} proteins", a.name,
+               chunk > 0 ? "dynamic" : "static", chunk > 0 ? fmt::format(" in chunks of {} proteins", chunk) : "",
+               block);
+      RankScanResult scanned = scan_rank(reader, plans, next, a, settings, threads, block, store,
+                                         a.resampling.any() ? &shared : nullptr, cfg.seed);
+      counter.reset();   // collective: every rank returns from its scan (a failure aborts the job instead)
       if (root) progress.end();
       // Stop together: a rank that saw the signal has checkpointed its blocks; the others finished theirs.
       double stopped = scanned.stopped ? 1.0 : 0.0;

@@ -240,8 +240,8 @@ RunConfig load_config(const std::string& path) {
                                  e.description()));
   }
   check_keys(path, root,
-             {"cohort", "out", "seed", "threads", "block_proteins", "resample_block_proteins", "covariate_sets", "survival",
-              "analysis"},
+             {"cohort", "out", "seed", "threads", "block_proteins", "resample_block_proteins", "schedule", "covariate_sets",
+              "survival", "analysis"},
              "the top level");
   const std::string dir = std::filesystem::path(path).parent_path().string();
   RunConfig cfg;
@@ -264,6 +264,12 @@ RunConfig load_config(const std::string& path) {
     auto v = n->value<std::int64_t>();
     if (!v || *v < 1) fail(path, *n, "block_proteins must be a positive integer");
     cfg.block_proteins = static_cast<int>(*v);
+  }
+  if (const toml::node* n = root.get("schedule")) {
+    const std::string v = get_string(path, *n, "schedule");
+    if (v == "dynamic") cfg.schedule = Schedule::kDynamic;
+    else if (v == "static") cfg.schedule = Schedule::kStatic;
+    else fail(path, *n, fmt::format("schedule '{}' is not one of dynamic, static", v));
   }
   if (const toml::node* n = root.get("resample_block_proteins")) {
     auto v = n->value<std::int64_t>();

@@ -12,6 +12,7 @@ enum class ModelKind : std::uint8_t { kLinear, kLogistic, kCox };
 enum class CoxTies : std::uint8_t { kEfron, kBreslow };
 enum class ProteinTransform : std::uint8_t { kRin, kZscore, kNone };
 enum class ReportTerms : std::uint8_t { kPredictor, kAll };
+enum class Schedule : std::uint8_t { kDynamic, kStatic };
 
 /// `column OP value`, e.g. `sex == 1`, `age < 60`, `ethnicity != "White"`.
 struct SampleCondition {
@@ -92,6 +93,7 @@ struct RunConfig {
   int threads = 0;           // 0 = OMP_NUM_THREADS or all cores
   int block_proteins = 64;   // proteins read from HDF5 at once per rank
   int resample_block_proteins = 0;   // with resampling: proteins per block (0 = as many as 1 GiB of columns holds)
+  Schedule schedule = Schedule::kDynamic;   // how proteins are shared among ranks
   std::vector<SurvivalDerivation> survival;  // [[survival]] entries, file order
   std::vector<AnalysisConfig> analyses;
 };
