@@ -4,7 +4,8 @@
 # the rank count). Writes scaling.csv, machine.txt and the run logs into OUT.
 # Usage: device_scaling.sh PWAS OUT [RANKS...]     (the cohort is simulated straight to HDF5 in a temp folder)
 # Environment: PWAS_SCALING_BIND=none|core (mpirun --bind-to; core also maps by core), PWAS_SCALING_WEAK_RANKS
-# ("" skips weak scaling), PWAS_SCALING_EXTRA_BIND (a second binding to run at the largest rank count too).
+# ("" skips weak scaling), PWAS_SCALING_EXTRA_BIND (a second binding to run at the largest rank count too),
+# PWAS_SCALING_EXTRA_STATIC=1 (the largest rank count once more with schedule = "static").
 # scaling.csv gives the wall time of mpirun (launcher start-up included) and app_s, the time pwas itself reports
 # from start to finish ("done in" in run.log), so the launcher's share of the fixed cost can be told apart.
 set -euo pipefail
@@ -32,12 +33,12 @@ n=${PWAS_SCALING_N:-42062} proteins=${PWAS_SCALING_PROTEINS:-2920} per_rank=${PW
 
 bind=${PWAS_SCALING_BIND:-none}
 echo "kind,ranks,threads,proteins,fits,bind,wall_s,app_s" >"$out/scaling.csv"
-run_point() {  # run_point KIND RANKS COHORT PROTEINS [BIND]
-  local kind=$1 r=$2 cohort=$3 proteins=$4 b=${5:-$bind} start end app binding
+run_point() {  # run_point KIND RANKS COHORT PROTEINS [BIND] [CONFIG]
+  local kind=$1 r=$2 cohort=$3 proteins=$4 b=${5:-$bind} cfg=${6:-$config} start end app binding
   binding=(--bind-to "$b")
   [[ $b == core ]] && binding+=(--map-by core)
   start=$(date +%s.%N)
-  mpirun -n "$r" "${binding[@]}" -x OMP_NUM_THREADS=1 -x LD_LIBRARY_PATH "$pwas" run "$config" --cohort "$cohort" \
+  mpirun -n "$r" "${binding[@]}" -x OMP_NUM_THREADS=1 -x LD_LIBRARY_PATH "$pwas" run "$cfg" --cohort "$cohort" \
     --out "$work/out_${kind}_${b}_$r" --threads 1 --force --quiet
   end=$(date +%s.%N)
   cp "$work/out_${kind}_${b}_$r/run.log" "$out/run_${kind}_${b}_$r.log"
@@ -48,6 +49,10 @@ run_point() {  # run_point KIND RANKS COHORT PROTEINS [BIND]
 for r in "${ranks_list[@]}"; do run_point strong "$r" "$work/cohort.h5" "$proteins"; done
 last=${ranks_list[-1]}
 [[ -n ${PWAS_SCALING_EXTRA_BIND:-} ]] && run_point strong "$last" "$work/cohort.h5" "$proteins" "$PWAS_SCALING_EXTRA_BIND"
+if [[ -n ${PWAS_SCALING_EXTRA_STATIC:-} ]]; then
+  { echo 'schedule = "static"'; cat "$config"; } > "$work/static.toml"
+  run_point static "$last" "$work/cohort.h5" "$proteins" "$bind" "$work/static.toml"
+fi
 # The outputs must not depend on the rank count.
 for r in "${ranks_list[@]}"; do
   cmp -s "$work/out_strong_${bind}_${ranks_list[0]}/full.tsv" "$work/out_strong_${bind}_$r/full.tsv" || echo "DIFFERENT: $r ranks" >>"$out/machine.txt"
