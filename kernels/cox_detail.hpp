@@ -1,0 +1,48 @@
+#pragma once
+// Internals shared by cox.cpp (fits), cox_zph.cpp (PH test) and cox_screen.cpp (score screen): the kept rows in
+// risk-set order and one pass of the partial likelihood over them. Not part of the kernels' interface.
+#include <span>
+
+#include "kernels/cox.hpp"
+
+namespace pwas::kernels::cox_detail {
+
+/// One fit's view of the data after prepare(): indices in [0, n_cov] are design columns, n_cov is v.
+struct Problem {
+  const SharedDesign& d;
+  const CoxSurvival& s;
+  CoxTies ties;
+  bool has_v;
+  Eigen::Index p;          // n_cov + 1: columns of a kept row that can carry a coefficient
+  Eigen::Index n_obs = 0;  // kept rows with positive weight
+  Eigen::Index n_groups = 0;
+  double n_weighted = 0.0, n_events = 0.0;  // sums of weights over kept rows, over kept events
+  double mean_v = 0.0, abs_max_v = 0.0;
+  bool v_constant = false;
+};
+
+/// Fills ws with the kept rows (keep != 0 and weight > 0) in risk-set order: rows, dk, wk, xk (with column
+/// n_cov = v - kept weighted mean of v when v is given, else 0) and the tie groups gstart / gfirst.
+void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
+             CoxWorkspace& ws);
+
+/// One pass at theta [stride] (0 at the intercept, at inactive columns and beyond p): returns the log partial
+/// likelihood; the score into ws.u [stride]; ws.h, ws.a, ws.lam per group and ws.rank (n_rank rows); with
+/// `information` also the lower triangle of the information into ws.info [p x p].
+///   Breslow, group with weighted deaths d: l -= d log S0,  U -= d S1 / S0
+///   Efron, terms k < d, f = k / d, D_k = S0 - f e0:  l -= sum_k log D_k,  U -= sum_k (S1 - f e1) / D_k
+///   I = sum_k [(S2 - f e2) / D_k - (S1 - f e1)(S1 - f e1)' / D_k^2]
+///     = sum_i omega_i x_i x_i' - sum_g [S1 e1] M_g [S1 e1]'
+/// with omega_i = r_i (Lambda_i - delta_i a_g(i)), Lambda_i = sum over groups at or before t_i of h_g,
+/// h_g = sum_k 1/D_k, a_g = sum_k f/D_k, and M_g = sum_k [1, -f][1, -f]' / D_k^2 (rank <= 2 per group):
+/// one weighted Gram of the kept rows plus a Gram of <= 2 rows per tie group.
+double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, CoxWorkspace& ws, Eigen::Index* n_rank);
+
+/// Adds sum_i w_i x_i x_i' over rows x_i = xk.row(k) (k < n) to the lower triangle of g [p x p], w of any sign.
+void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n, Eigen::Ref<Eigen::MatrixXd> g,
+                 CoxWorkspace& ws);
+
+/// The cox.zph test at theta (see cox_zph.cpp): fills fit.ph_* for the active columns ws.cols (v last).
+void ph_test(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws, CoxFit& fit);
+
+}  // namespace pwas::kernels::cox_detail

@@ -1,0 +1,241 @@
+// The partial-likelihood pass (cox_detail.hpp): kept rows in risk-set order, then loglik, score and
+// information by running sums over the descending-time order of each stratum.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/assert.hpp"
+#include "kernels/cox_detail.hpp"
+
+namespace pwas::kernels::cox_detail {
+
+using Eigen::Index;
+
+namespace {
+// Rows per Gram block: 512 rows of <= 64 doubles stay in L2 (as the logistic kernel).
+constexpr Index kBlock = 512;
+}  // namespace
+
+void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
+             CoxWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const CoxSurvival& s = pr.s;
+  const Index n = d.n_samples();
+  const Index n_cov = d.n_cov();
+  PWAS_ASSERT(s.n_samples() == n && static_cast<Index>(keep.size()) == n);
+  PWAS_ASSERT(weights.empty() || static_cast<Index>(weights.size()) == n);
+  const Index stride = d.c_rows.cols();
+  PWAS_ASSERT(stride > n_cov);
+  if (ws.xk.rows() != n || ws.xk.cols() != stride) ws.xk.setZero(n, stride);
+  if (ws.wk.size() != n) {
+    ws.wk.resize(n);
+    ws.eta.resize(n);
+    ws.r.resize(n);
+    ws.omega.resize(n);
+    ws.dk.resize(static_cast<std::size_t>(n));
+    ws.rows.reserve(static_cast<std::size_t>(n));
+    ws.gstart.reserve(static_cast<std::size_t>(s.n_groups() + 1));
+    ws.gfirst.reserve(static_cast<std::size_t>(s.n_groups()));
+    ws.h.resize(s.n_groups());
+    ws.a.resize(s.n_groups());
+    ws.lam.resize(s.n_groups());
+    ws.gt.resize(s.n_groups());
+    ws.rank.setZero(2 * s.n_groups(), stride);
+    ws.rank_coef.setZero(s.n_groups(), 3);
+    ws.rank_group.resize(static_cast<std::size_t>(2 * s.n_groups()));
+    ws.zph_w.resize(std::max<Index>(n, 2 * s.n_groups()));
+    ws.xs.setZero(kBlock, stride);
+    ws.xs2.setZero(kBlock, stride);
+  }
+  ws.rows.clear();
+  ws.gstart.clear();
+  ws.gfirst.clear();
+  double sum_w = 0.0, sum_events = 0.0, sum_wv = 0.0;
+  double vmin = std::numeric_limits<double>::infinity(), vmax = -vmin;
+  bool pending_first = false;
+  for (Index g = 0; g < s.n_groups(); ++g) {
+    pending_first = pending_first || s.stratum_first[static_cast<std::size_t>(g)];
+    const Index before = static_cast<Index>(ws.rows.size());
+    for (Index k = s.group_start[static_cast<std::size_t>(g)]; k < s.group_start[static_cast<std::size_t>(g) + 1]; ++k) {
+      const Index i = s.order[static_cast<std::size_t>(k)];
+      if (!keep[i]) continue;
+      const double w = weights.empty() ? 1.0 : weights[i];
+      PWAS_ASSERT(w >= 0.0 && w == std::floor(w));  // frequency weights
+      if (w == 0.0) continue;
+      const Index t = static_cast<Index>(ws.rows.size());
+      ws.rows.push_back(i);
+      ws.wk(t) = w;
+      ws.dk[static_cast<std::size_t>(t)] = s.event[i];
+      sum_w += w;
+      sum_events += w * s.event[i];
+      if (v != nullptr) {
+        PWAS_ASSERT(std::isfinite(v[i]));
+        sum_wv += w * v[i];
+        vmin = std::min(vmin, v[i]);
+        vmax = std::max(vmax, v[i]);
+      }
+    }
+    if (static_cast<Index>(ws.rows.size()) > before) {
+      ws.gstart.push_back(before);
+      ws.gfirst.push_back(pending_first ? 1 : 0);
+      pending_first = false;
+    }
+  }
+  pr.n_obs = static_cast<Index>(ws.rows.size());
+  pr.n_groups = static_cast<Index>(ws.gfirst.size());
+  ws.gstart.push_back(pr.n_obs);
+  pr.n_weighted = sum_w;
+  pr.n_events = sum_events;
+  pr.v_constant = v != nullptr && !(vmin < vmax);
+  pr.mean_v = 0.0;
+  if (v != nullptr && pr.n_obs > 0) {
+    // Mean with one correction sweep (the centred column then sums to ~0 to rounding).
+    double mean_v = sum_wv / sum_w, residue = 0.0;
+    for (Index t = 0; t < pr.n_obs; ++t) residue += ws.wk(t) * (v[ws.rows[static_cast<std::size_t>(t)]] - mean_v);
+    pr.mean_v = mean_v + residue / sum_w;
+  }
+  pr.abs_max_v = 0.0;
+  for (Index t = 0; t < pr.n_obs; ++t) {
+    const Index i = ws.rows[static_cast<std::size_t>(t)];
+    ws.xk.row(t) = d.c_rows.row(i);
+    const double vc = v != nullptr ? v[i] - pr.mean_v : 0.0;
+    ws.xk(t, n_cov) = vc;
+    pr.abs_max_v = std::max(pr.abs_max_v, std::abs(vc));
+  }
+}
+
+double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, CoxWorkspace& ws, Index* n_rank) {
+  const Index n_obs = pr.n_obs;
+  const Index stride = ws.xk.cols();
+  const Index p = pr.p;
+  PWAS_ASSERT(theta.size() == stride);
+  auto eta = ws.eta.head(n_obs);
+  eta.noalias() = ws.xk.topRows(n_obs) * theta;
+  // exp(eta - max) cannot overflow; the shift cancels from every ratio and adds c per event term to log D.
+  const double shift = eta.maxCoeff();
+  ws.r.head(n_obs).array() = ws.wk.head(n_obs).array() * (eta.array() - shift).exp();
+
+  double loglik = 0.0;
+  ws.u.setZero(stride);
+  ws.s1.setZero(stride);
+  ws.e1.resize(stride);
+  double s0 = 0.0;
+  Index nr = 0;
+  for (Index g = 0; g < pr.n_groups; ++g) {
+    if (ws.gfirst[static_cast<std::size_t>(g)]) {
+      s0 = 0.0;
+      ws.s1.setZero();
+    }
+    double e0 = 0.0, dw = 0.0;
+    ws.e1.setZero();
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      const double rt = ws.r(t);
+      s0 += rt;
+      ws.s1.noalias() += rt * ws.xk.row(t).transpose();
+      if (ws.dk[static_cast<std::size_t>(t)]) {
+        e0 += rt;
+        ws.e1.noalias() += rt * ws.xk.row(t).transpose();
+        dw += ws.wk(t);
+        loglik += ws.wk(t) * eta(t);
+        ws.u.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
+      }
+    }
+    ws.rank_coef.row(g).setZero();
+    if (dw == 0.0) {
+      ws.h(g) = 0.0;
+      ws.a(g) = 0.0;
+      continue;
+    }
+    if (pr.ties == CoxTies::kBreslow || dw == 1.0) {
+      const double h = dw / s0;
+      ws.h(g) = h;
+      ws.a(g) = 0.0;
+      loglik -= dw * (std::log(s0) + shift);
+      ws.u.noalias() -= h * ws.s1;
+      ws.rank_coef(g, 0) = std::sqrt(dw) / s0;
+      ws.rank_group[static_cast<std::size_t>(nr)] = g;
+      ws.rank.row(nr++) = ws.rank_coef(g, 0) * ws.s1.transpose();
+      continue;
+    }
+    // Efron: the tied deaths leave the risk set in equal fractions over the d terms.
+    const auto n_terms = static_cast<long>(dw);
+    double h = 0.0, a = 0.0, m11 = 0.0, m12 = 0.0, m22 = 0.0, log_sum = 0.0;
+    for (long k = 0; k < n_terms; ++k) {
+      const double f = static_cast<double>(k) / dw;
+      const double den = s0 - f * e0;
+      const double inv = 1.0 / den;
+      log_sum += std::log(den);
+      h += inv;
+      a += f * inv;
+      m11 += inv * inv;
+      m12 -= f * inv * inv;
+      m22 += f * f * inv * inv;
+    }
+    ws.h(g) = h;
+    ws.a(g) = a;
+    loglik -= log_sum + dw * shift;
+    ws.u.noalias() -= h * ws.s1 - a * ws.e1;
+    // [S1 e1] M [S1 e1]' as the Gram of two rows: M = L L' with L = [[l11, 0], [l21, l22]].
+    const double l11 = std::sqrt(m11), l21 = m12 / l11, l22 = std::sqrt(std::max(m22 - l21 * l21, 0.0));
+    ws.rank_coef.row(g) << l11, l21, l22;
+    ws.rank_group[static_cast<std::size_t>(nr)] = g;
+    ws.rank.row(nr++) = (l11 * ws.s1 + l21 * ws.e1).transpose();
+    ws.rank_group[static_cast<std::size_t>(nr)] = g;
+    ws.rank.row(nr++) = (l22 * ws.e1).transpose();
+  }
+  *n_rank = nr;
+  // Lambda at each group: the hazard increments of the group and of every later group of its stratum
+  // (earlier in time), i.e. suffix sums within the stratum in this descending order.
+  for (Index g = pr.n_groups - 1; g >= 0; --g) {
+    const bool last_of_stratum = g == pr.n_groups - 1 || ws.gfirst[static_cast<std::size_t>(g) + 1];
+    ws.lam(g) = ws.h(g) + (last_of_stratum ? 0.0 : ws.lam(g + 1));
+  }
+  if (!information) return loglik;
+
+  for (Index g = 0; g < pr.n_groups; ++g)
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
+      ws.omega(t) = ws.r(t) * (ws.lam(g) - (ws.dk[static_cast<std::size_t>(t)] ? ws.a(g) : 0.0));
+  ws.info.setZero(p, p);
+  for (Index k0 = 0; k0 < n_obs; k0 += kBlock) {
+    const Index m = std::min(kBlock, n_obs - k0);
+    for (Index t = 0; t < m; ++t) ws.xs.row(t) = std::sqrt(ws.omega(k0 + t)) * ws.xk.row(k0 + t);
+    add_gram_lower(ws.info, ws.xs.topRows(m).leftCols(p));
+  }
+  ws.info2.setZero(p, p);
+  for (Index k0 = 0; k0 < nr; k0 += kBlock)
+    add_gram_lower(ws.info2, ws.rank.middleRows(k0, std::min(kBlock, nr - k0)).leftCols(p));
+  ws.info.triangularView<Eigen::Lower>() -= ws.info2;
+  return loglik;
+}
+
+void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Index n, Eigen::Ref<Eigen::MatrixXd> g,
+                 CoxWorkspace& ws) {
+  const Index p = g.rows();
+  // Rows of positive and of negative weight go to two Grams: sum w x x' = G(sqrt(w+) x) - G(sqrt(w-) x).
+  ws.info2.setZero(p, p);
+  Index np = 0, nn = 0;
+  auto flush = [&](bool positive) {
+    if (positive) {
+      add_gram_lower(g, ws.xs.topRows(np).leftCols(p));
+      np = 0;
+    } else {
+      add_gram_lower(ws.info2, ws.xs2.topRows(nn).leftCols(p));
+      nn = 0;
+    }
+  };
+  for (Index t = 0; t < n; ++t) {
+    const double wt = w(t);
+    if (wt > 0.0) {
+      ws.xs.row(np++) = std::sqrt(wt) * xk.row(t);
+      if (np == kBlock) flush(true);
+    } else if (wt < 0.0) {
+      ws.xs2.row(nn++) = std::sqrt(-wt) * xk.row(t);
+      if (nn == kBlock) flush(false);
+    }
+  }
+  if (np > 0) flush(true);
+  if (nn > 0) flush(false);
+  g.triangularView<Eigen::Lower>() -= ws.info2;
+}
+
+}  // namespace pwas::kernels::cox_detail
