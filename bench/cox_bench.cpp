@@ -38,17 +38,19 @@ void BM_FitCox(benchmark::State& state) {
   opt.ph_test = state.range(4) == 1;
   CoxWorkspace ws;
   const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws, opt);
-  double iterations = 0.0, events = 0.0, ok = 0.0;
+  double iterations = 0.0, chord = 0.0, events = 0.0, ok = 0.0;
   for (auto _ : state) {
     const CoxFit f = fit_cox(d, surv, &null, su.s.v, su.s.keep, {}, {}, ws, opt);
     benchmark::DoNotOptimize(f.beta.data());
     iterations += f.iterations;
+    chord += f.chord_iterations;
     events = f.n_events;
     ok += f.status == FitStatus::kOk ? 1.0 : 0.0;
   }
   const double fits = static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations());
   state.counters["newton_steps"] = benchmark::Counter(iterations / fits);
+  state.counters["chord_steps"] = benchmark::Counter(chord / fits);
   state.counters["events"] = benchmark::Counter(events);
   state.counters["ok_share"] = benchmark::Counter(ok / fits);
 }

@@ -27,6 +27,13 @@ struct CoxOptions {
   int min_events = 1;
   /// Below this reciprocal condition number (1-norm) of the equilibrated information at the estimate, kSingular.
   double singular_rcond = 1e-12;
+  /// Reach the estimate by the chord iteration (fixed information from the start, O(n p) per step), then one
+  /// Newton check with the exact information; false: Newton-Raphson throughout.
+  bool chord = true;
+  /// Mean contraction per chord step above which it gives way to Newton.
+  double chord_max_rate = 0.5;
+  /// Chord steps before it gives way to Newton.
+  int chord_max_iter = 40;
   /// Compute the proportional-hazards test (cox.zph) at the estimate: about two more information passes.
   bool ph_test = true;
 };
@@ -61,7 +68,8 @@ struct CoxFit {
   double ph_chisq = 0.0, ph_p = 0.0;                // cox.zph, the v term (1 df)
   double ph_global_chisq = 0.0, ph_global_p = 0.0;  // cox.zph GLOBAL (ph_global_df df)
   int ph_global_df = 0;
-  int iterations = 0;           // Newton steps of the full fit
+  int iterations = 0;           // Newton steps of the full fit (after its chord steps)
+  int chord_iterations = 0;     // chord steps of the full fit
   int n_obs = 0;                // kept rows (sum of weights)
   int n_events = 0;             // kept events (sum of weights)
   FitStatus status = FitStatus::kOk;
@@ -71,6 +79,8 @@ struct CoxFit {
 struct CoxWorkspace {
   RowMatrixXd xk;                       // [n_samples x stride] kept rows of [C, v - mean_v], risk-set order
   Eigen::VectorXd wk, eta, r, omega;    // [n_samples] weight, linear predictor, w exp(eta - max), Gram weight
+  Eigen::VectorXd resid;                // [n_samples] martingale residual w delta - omega (the score is X' resid)
+  std::vector<Eigen::Index> ident;      // [n_samples] 0, 1, ...: kept-row indices for rows_dot / rows_axpy
   std::vector<std::uint8_t> dk;         // [n_samples] event of kept row k
   std::vector<Eigen::Index> rows;       // [n_obs] design row of kept row k
   std::vector<Eigen::Index> gstart;     // [n_groups + 1] kept groups (with a kept row): starts in kept order
@@ -80,7 +90,7 @@ struct CoxWorkspace {
   Eigen::MatrixXd rank_coef;            // [n_groups x 3] those rows as l11 S1 + l21 e1 and l22 e1 per group
   std::vector<Eigen::Index> rank_group; // [2 n_groups] group of each rank row
   RowMatrixXd xs, xs2;                  // [512 x stride] rows scaled by sqrt(weight) for the Gram kernel
-  Eigen::VectorXd s1, e1, xd, u, theta, trial, step, scale, cs;  // [stride] or [q]
+  Eigen::VectorXd s1, e1, xd, u, theta, theta0, trial, step, scale, cs;  // [stride] or [q]
   Eigen::MatrixXd info, info2, cov;     // [p x p] information (lower), scratch, covariance (compact q x q)
   std::vector<Eigen::Index> cols;       // active columns (q)
   Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform
@@ -107,6 +117,8 @@ struct CoxNull {
   Eigen::MatrixXd rank_coef;        // [n_groups x 3] rank rows l11 S1 + l21 e1, l22 e1 of each group
   RowMatrixXd rank_c;               // [n_rank x stride] those rows for C
   std::vector<std::uint8_t> active; // [n_cov] or empty
+  Eigen::MatrixXd info;             // [n_cov x n_cov] information at the estimate (lower): a covariates-only
+                                    // refit's fixed matrix for the chord iteration
   Eigen::MatrixXd info_c_inv;       // [n_cov x n_cov] inverse information of the active covariates (0 elsewhere)
   CoxTies ties = CoxTies::kEfron;
   bool ok() const { return fit.status == FitStatus::kOk && theta.size() > 0; }

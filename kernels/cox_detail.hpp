@@ -26,17 +26,28 @@ struct Problem {
 void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
              CoxWorkspace& ws);
 
-/// One pass at theta [stride] (0 at the intercept, at inactive columns and beyond p): returns the log partial
-/// likelihood; the score into ws.u [stride]; ws.h, ws.a, ws.lam per group and ws.rank (n_rank rows); with
-/// `information` also the lower triangle of the information into ws.info [p x p].
+/// At theta [stride] (0 at the intercept, at inactive columns and beyond p): eta = X theta, r = w exp(eta -
+/// max eta) and the scalars of the risk sets; returns the log partial likelihood.
 ///   Breslow, group with weighted deaths d: l -= d log S0,  U -= d S1 / S0
 ///   Efron, terms k < d, f = k / d, D_k = S0 - f e0:  l -= sum_k log D_k,  U -= sum_k (S1 - f e1) / D_k
+/// Per group h_g = sum_k 1/D_k, a_g = sum_k f/D_k (ws.h, ws.a), Lambda = suffix sums of h within the stratum
+/// (ws.lam); per row omega_i = r_i (Lambda_g(i) - delta_i a_g(i)) and the martingale residual
+/// m_i = w_i delta_i - omega_i (ws.omega, ws.resid), so that U = X'm; the 2x2 factor of each group's rank
+/// term (ws.rank_coef, see information).
+double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws);
+
+/// The score U = X'm into ws.u [stride], after risk_sets.
+void score(const Problem& pr, CoxWorkspace& ws);
+
+/// The information after risk_sets, lower triangle into ws.info [p x p]:
 ///   I = sum_k [(S2 - f e2) / D_k - (S1 - f e1)(S1 - f e1)' / D_k^2]
-///     = sum_i omega_i x_i x_i' - sum_g [S1 e1] M_g [S1 e1]'
-/// with omega_i = r_i (Lambda_i - delta_i a_g(i)), Lambda_i = sum over groups at or before t_i of h_g,
-/// h_g = sum_k 1/D_k, a_g = sum_k f/D_k, and M_g = sum_k [1, -f][1, -f]' / D_k^2 (rank <= 2 per group):
-/// one weighted Gram of the kept rows plus a Gram of <= 2 rows per tie group.
-double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, CoxWorkspace& ws, Eigen::Index* n_rank);
+///     = sum_i omega_i x_i x_i' - sum_g [S1 e1] M_g [S1 e1]',  M_g = sum_k [1, -f][1, -f]' / D_k^2 (rank <= 2),
+/// one weighted Gram of the kept rows plus a Gram of <= 2 rows per tie group (ws.rank, returned count).
+Eigen::Index information(const Problem& pr, CoxWorkspace& ws);
+
+/// risk_sets, score and (with_information) information at theta; returns the log partial likelihood.
+double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_information, CoxWorkspace& ws,
+            Eigen::Index* n_rank);
 
 /// Adds sum_i w_i x_i x_i' over rows x_i = xk.row(k) (k < n) to the lower triangle of g [p x p], w of any sign.
 void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n, Eigen::Ref<Eigen::MatrixXd> g,

@@ -32,6 +32,9 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
     ws.eta.resize(n);
     ws.r.resize(n);
     ws.omega.resize(n);
+    ws.resid.resize(n);
+    ws.ident.resize(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) ws.ident[static_cast<std::size_t>(i)] = i;
     ws.dk.resize(static_cast<std::size_t>(n));
     ws.rows.reserve(static_cast<std::size_t>(n));
     ws.gstart.reserve(static_cast<std::size_t>(s.n_groups() + 1));
@@ -104,40 +107,26 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
   }
 }
 
-double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, CoxWorkspace& ws, Index* n_rank) {
+double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
   const Index n_obs = pr.n_obs;
   const Index stride = ws.xk.cols();
-  const Index p = pr.p;
   PWAS_ASSERT(theta.size() == stride);
-  auto eta = ws.eta.head(n_obs);
-  eta.noalias() = ws.xk.topRows(n_obs) * theta;
+  double* eta = ws.eta.data();
+  rows_dot(ws.xk.data(), stride, ws.ident.data(), n_obs, theta.data(), eta);
   // exp(eta - max) cannot overflow; the shift cancels from every ratio and adds c per event term to log D.
-  const double shift = eta.maxCoeff();
-  ws.r.head(n_obs).array() = ws.wk.head(n_obs).array() * (eta.array() - shift).exp();
+  const double shift = ws.eta.head(n_obs).maxCoeff();
+  ws.r.head(n_obs).array() = ws.wk.head(n_obs).array() * (ws.eta.head(n_obs).array() - shift).exp();
 
-  double loglik = 0.0;
-  ws.u.setZero(stride);
-  ws.s1.setZero(stride);
-  ws.e1.resize(stride);
-  double s0 = 0.0;
-  Index nr = 0;
+  double loglik = 0.0, s0 = 0.0;
   for (Index g = 0; g < pr.n_groups; ++g) {
-    if (ws.gfirst[static_cast<std::size_t>(g)]) {
-      s0 = 0.0;
-      ws.s1.setZero();
-    }
+    if (ws.gfirst[static_cast<std::size_t>(g)]) s0 = 0.0;
     double e0 = 0.0, dw = 0.0;
-    ws.e1.setZero();
     for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
-      const double rt = ws.r(t);
-      s0 += rt;
-      ws.s1.noalias() += rt * ws.xk.row(t).transpose();
+      s0 += ws.r(t);
       if (ws.dk[static_cast<std::size_t>(t)]) {
-        e0 += rt;
-        ws.e1.noalias() += rt * ws.xk.row(t).transpose();
+        e0 += ws.r(t);
         dw += ws.wk(t);
-        loglik += ws.wk(t) * eta(t);
-        ws.u.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
+        loglik += ws.wk(t) * eta[t];
       }
     }
     ws.rank_coef.row(g).setZero();
@@ -147,14 +136,10 @@ double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, C
       continue;
     }
     if (pr.ties == CoxTies::kBreslow || dw == 1.0) {
-      const double h = dw / s0;
-      ws.h(g) = h;
+      ws.h(g) = dw / s0;
       ws.a(g) = 0.0;
       loglik -= dw * (std::log(s0) + shift);
-      ws.u.noalias() -= h * ws.s1;
       ws.rank_coef(g, 0) = std::sqrt(dw) / s0;
-      ws.rank_group[static_cast<std::size_t>(nr)] = g;
-      ws.rank.row(nr++) = ws.rank_coef(g, 0) * ws.s1.transpose();
       continue;
     }
     // Efron: the tied deaths leave the risk set in equal fractions over the d terms.
@@ -162,9 +147,8 @@ double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, C
     double h = 0.0, a = 0.0, m11 = 0.0, m12 = 0.0, m22 = 0.0, log_sum = 0.0;
     for (long k = 0; k < n_terms; ++k) {
       const double f = static_cast<double>(k) / dw;
-      const double den = s0 - f * e0;
-      const double inv = 1.0 / den;
-      log_sum += std::log(den);
+      const double inv = 1.0 / (s0 - f * e0);
+      log_sum -= std::log(inv);
       h += inv;
       a += f * inv;
       m11 += inv * inv;
@@ -174,37 +158,72 @@ double pass(const Problem& pr, const Eigen::VectorXd& theta, bool information, C
     ws.h(g) = h;
     ws.a(g) = a;
     loglik -= log_sum + dw * shift;
-    ws.u.noalias() -= h * ws.s1 - a * ws.e1;
-    // [S1 e1] M [S1 e1]' as the Gram of two rows: M = L L' with L = [[l11, 0], [l21, l22]].
-    const double l11 = std::sqrt(m11), l21 = m12 / l11, l22 = std::sqrt(std::max(m22 - l21 * l21, 0.0));
-    ws.rank_coef.row(g) << l11, l21, l22;
-    ws.rank_group[static_cast<std::size_t>(nr)] = g;
-    ws.rank.row(nr++) = (l11 * ws.s1 + l21 * ws.e1).transpose();
-    ws.rank_group[static_cast<std::size_t>(nr)] = g;
-    ws.rank.row(nr++) = (l22 * ws.e1).transpose();
+    // M = L L' with L = [[l11, 0], [l21, l22]]: the rank rows are l11 S1 + l21 e1 and l22 e1.
+    const double l11 = std::sqrt(m11), l21 = m12 / l11;
+    ws.rank_coef.row(g) << l11, l21, std::sqrt(std::max(m22 - l21 * l21, 0.0));
   }
-  *n_rank = nr;
   // Lambda at each group: the hazard increments of the group and of every later group of its stratum
   // (earlier in time), i.e. suffix sums within the stratum in this descending order.
   for (Index g = pr.n_groups - 1; g >= 0; --g) {
     const bool last_of_stratum = g == pr.n_groups - 1 || ws.gfirst[static_cast<std::size_t>(g) + 1];
     ws.lam(g) = ws.h(g) + (last_of_stratum ? 0.0 : ws.lam(g + 1));
   }
-  if (!information) return loglik;
-
   for (Index g = 0; g < pr.n_groups; ++g)
-    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
-      ws.omega(t) = ws.r(t) * (ws.lam(g) - (ws.dk[static_cast<std::size_t>(t)] ? ws.a(g) : 0.0));
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      const bool death = ws.dk[static_cast<std::size_t>(t)] != 0;
+      ws.omega(t) = ws.r(t) * (ws.lam(g) - (death ? ws.a(g) : 0.0));
+      ws.resid(t) = (death ? ws.wk(t) : 0.0) - ws.omega(t);
+    }
+  return loglik;
+}
+
+void score(const Problem& pr, CoxWorkspace& ws) {
+  ws.u.setZero(ws.xk.cols());
+  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, ws.resid.data(), ws.u.data());
+}
+
+Index information(const Problem& pr, CoxWorkspace& ws) {
+  const Index p = pr.p;
   ws.info.setZero(p, p);
-  for (Index k0 = 0; k0 < n_obs; k0 += kBlock) {
-    const Index m = std::min(kBlock, n_obs - k0);
-    for (Index t = 0; t < m; ++t) ws.xs.row(t) = std::sqrt(ws.omega(k0 + t)) * ws.xk.row(k0 + t);
-    add_gram_lower(ws.info, ws.xs.topRows(m).leftCols(p));
+  ws.s1.setZero(ws.xk.cols());
+  ws.e1.setZero(ws.xk.cols());
+  Index nr = 0, nb = 0;
+  auto flush = [&] {
+    add_gram_lower(ws.info, ws.xs.topRows(nb).leftCols(p));
+    nb = 0;
+  };
+  for (Index g = 0; g < pr.n_groups; ++g) {
+    if (ws.gfirst[static_cast<std::size_t>(g)]) ws.s1.setZero();
+    const bool events = ws.rank_coef(g, 0) != 0.0;
+    if (events) ws.e1.setZero();
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      const auto x = ws.xk.row(t);
+      ws.s1.noalias() += ws.r(t) * x.transpose();
+      if (ws.dk[static_cast<std::size_t>(t)]) ws.e1.noalias() += ws.r(t) * x.transpose();
+      ws.xs.row(nb++) = std::sqrt(ws.omega(t)) * x;
+      if (nb == kBlock) flush();
+    }
+    if (!events) continue;
+    const double l11 = ws.rank_coef(g, 0), l21 = ws.rank_coef(g, 1), l22 = ws.rank_coef(g, 2);
+    ws.rank_group[static_cast<std::size_t>(nr)] = g;
+    ws.rank.row(nr++) = (l11 * ws.s1 + l21 * ws.e1).transpose();
+    if (l21 != 0.0) {  // Efron groups of more than one (weighted) death
+      ws.rank_group[static_cast<std::size_t>(nr)] = g;
+      ws.rank.row(nr++) = (l22 * ws.e1).transpose();
+    }
   }
+  if (nb > 0) flush();
   ws.info2.setZero(p, p);
   for (Index k0 = 0; k0 < nr; k0 += kBlock)
     add_gram_lower(ws.info2, ws.rank.middleRows(k0, std::min(kBlock, nr - k0)).leftCols(p));
   ws.info.triangularView<Eigen::Lower>() -= ws.info2;
+  return nr;
+}
+
+double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_information, CoxWorkspace& ws, Index* n_rank) {
+  const double loglik = risk_sets(pr, theta, ws);
+  score(pr, ws);
+  *n_rank = with_information ? information(pr, ws) : 0;
   return loglik;
 }
 
