@@ -302,7 +302,7 @@ CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
   fit.p_wald = p_chisq_upper(fit.wald, 1.0);
   fit.lrt = std::max(2.0 * (fit.loglik - fit.loglik_null), 0.0);
   fit.p_lrt = p_chisq_upper(fit.lrt, 1.0);
-  if (opt.ph_test) cox_detail::ph_test(pr, ws.theta, ws, fit);
+  if (opt.ph_test) cox_detail::ph_test(pr, ws, fit, opt.ph_global);
   PWAS_ASSERT(q == static_cast<Index>(ws.cols.size()));
   return fit;
 }

@@ -36,6 +36,8 @@ struct CoxOptions {
   int chord_max_iter = 40;
   /// Compute the proportional-hazards test (cox.zph) at the estimate: about two more information passes.
   bool ph_test = true;
+  /// With ph_test, also the GLOBAL test (all columns): two weighted Grams more; the v term alone is O(n p).
+  bool ph_global = true;
 };
 
 /// Survival outcome of one analysis, sorted once and shared by every fit: risk sets are prefixes of the
@@ -89,9 +91,11 @@ struct CoxWorkspace {
   RowMatrixXd rank;                     // [2 n_groups x stride] rows whose Gram is sum_k d S1 S1' / S0^2
   Eigen::MatrixXd rank_coef;            // [n_groups x 3] those rows as l11 S1 + l21 e1 and l22 e1 per group
   std::vector<Eigen::Index> rank_group; // [2 n_groups] group of each rank row
+  Eigen::Index n_rank = 0;              // rank rows of the last information
   RowMatrixXd xs, xs2;                  // [512 x stride] rows scaled by sqrt(weight) for the Gram kernel
   Eigen::VectorXd s1, e1, xd, u, theta, theta0, trial, step, scale, cs;  // [stride] or [q]
   Eigen::MatrixXd info, info2, cov;     // [p x p] information (lower), scratch, covariance (compact q x q)
+  Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
   std::vector<Eigen::Index> cols;       // active columns (q)
   Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform
   Eigen::MatrixXd zph, zph_sub;         // [2q x 2q], [(q + 1) x (q + 1)] information of the cox.zph score test

@@ -53,7 +53,8 @@ double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_informati
 void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n, Eigen::Ref<Eigen::MatrixXd> g,
                  CoxWorkspace& ws);
 
-/// The cox.zph test at theta (see cox_zph.cpp): fills fit.ph_* for the active columns ws.cols (v last).
-void ph_test(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws, CoxFit& fit);
+/// The cox.zph test (see cox_zph.cpp) at the point of the last risk_sets + information in ws: fills fit.ph_chisq /
+/// ph_p and, with `global`, fit.ph_global_* for the active columns ws.cols (v last).
+void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global);
 
 }  // namespace pwas::kernels::cox_detail

@@ -217,6 +217,7 @@ Index information(const Problem& pr, CoxWorkspace& ws) {
   for (Index k0 = 0; k0 < nr; k0 += kBlock)
     add_gram_lower(ws.info2, ws.rank.middleRows(k0, std::min(kBlock, nr - k0)).leftCols(p));
   ws.info.triangularView<Eigen::Lower>() -= ws.info2;
+  ws.n_rank = nr;
   return nr;
 }
 
@@ -231,14 +232,14 @@ void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Index n, Eigen
                  CoxWorkspace& ws) {
   const Index p = g.rows();
   // Rows of positive and of negative weight go to two Grams: sum w x x' = G(sqrt(w+) x) - G(sqrt(w-) x).
-  ws.info2.setZero(p, p);
+  ws.neg.setZero(p, p);
   Index np = 0, nn = 0;
   auto flush = [&](bool positive) {
     if (positive) {
       add_gram_lower(g, ws.xs.topRows(np).leftCols(p));
       np = 0;
     } else {
-      add_gram_lower(ws.info2, ws.xs2.topRows(nn).leftCols(p));
+      add_gram_lower(ws.neg, ws.xs2.topRows(nn).leftCols(p));
       nn = 0;
     }
   };
@@ -254,7 +255,7 @@ void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Index n, Eigen
   }
   if (np > 0) flush(true);
   if (nn > 0) flush(false);
-  g.triangularView<Eigen::Lower>() -= ws.info2;
+  g.triangularView<Eigen::Lower>() -= ws.neg;
 }
 
 }  // namespace pwas::kernels::cox_detail

@@ -5,8 +5,10 @@
 //   I_g  = sum_k g_k   I_k,   I_gg = sum_k g_k^2 I_k                        (I_k: group k's information term)
 // the statistic is u' M^-1 u with M = [[I, I_g], [I_g, I_gg]], u = (0, U_g) over all columns (GLOBAL, df = q)
 // or over the columns and the g x of one term (the protein: df 1). I_g and I_gg use the same identity as the
-// information (cox_detail::pass): per-row weights with Lambda replaced by sums of g h and g^2 h, and the rank
-// rows of each group weighted by g_k or g_k^2 (signed weights: two Grams).
+// information (cox_detail::information): per-row weights with Lambda replaced by sums of g h and g^2 h, and the rank
+// rows of each group weighted by g_k or g_k^2 (signed weights: two Grams). The term test alone needs only the
+// column of v of I_g and I_gg: O(n p) sums. Evaluated where the fit left its last information (one Newton step,
+// moving no eta by more than the fit's tolerance, before the estimate).
 #include <algorithm>
 #include <cmath>
 
@@ -68,81 +70,95 @@ void km_transform(const Problem& pr, CoxWorkspace& ws) {
   ws.gt.head(pr.n_groups).array() -= sum_g / pr.n_events;
 }
 
-// sum over kept rows of omega x x' with Lambda -> suffix sums of c_g h_g and the death term scaled by c_g,
-// minus the rank rows weighted by c_g, for c_g = gt_g^power: into the lower triangle of out [p x p].
-void weighted_information(const Problem& pr, int power, Index n_rank, Eigen::Ref<Eigen::MatrixXd> out,
-                          CoxWorkspace& ws) {
+// Row weights of the g^power-weighted information into ws.zph_w [n_obs]: omega with Lambda -> suffix sums of
+// c_g h_g and the death term scaled by c_g, c_g = gt_g^power.
+void row_weights(const Problem& pr, int power, CoxWorkspace& ws) {
   auto c = [&](Index g) { return power == 1 ? ws.gt(g) : ws.gt(g) * ws.gt(g); };
   double lam = 0.0;
-  // Lambda^c per group into ws.lam (the caller's pass recomputes it), then the row weights.
   for (Index g = pr.n_groups - 1; g >= 0; --g) {
     const bool last_of_stratum = g == pr.n_groups - 1 || ws.gfirst[static_cast<std::size_t>(g) + 1];
     lam = c(g) * ws.h(g) + (last_of_stratum ? 0.0 : lam);
-    ws.lam(g) = lam;
+    ws.lam(g) = lam;  // the fit's Lambda is no longer needed
   }
   for (Index g = 0; g < pr.n_groups; ++g)
     for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
       ws.zph_w(t) = ws.r(t) * (ws.lam(g) - (ws.dk[static_cast<std::size_t>(t)] ? c(g) * ws.a(g) : 0.0));
-  out.setZero();
-  signed_gram(ws.xk, ws.zph_w, pr.n_obs, out, ws);
-  for (Index k = 0; k < n_rank; ++k) ws.zph_w(k) = -c(ws.rank_group[static_cast<std::size_t>(k)]);
-  signed_gram(ws.rank, ws.zph_w, n_rank, out, ws);
 }
+
+// Rank-row weights -c_g for the g^power-weighted information into ws.zph_w [n_rank].
+void rank_weights(int power, CoxWorkspace& ws) {
+  for (Index k = 0; k < ws.n_rank; ++k) {
+    const double gt = ws.gt(ws.rank_group[static_cast<std::size_t>(k)]);
+    ws.zph_w(k) = -(power == 1 ? gt : gt * gt);
+  }
+}
+
+// The g^power-weighted information: all of it (lower triangle into out [p x p]) or, with only_v, its column
+// of v (into row n_cov of out, the lower triangle's) by O(n p) sums instead of a Gram.
+void weighted_information(const Problem& pr, int power, bool only_v, Eigen::Ref<Eigen::MatrixXd> out, CoxWorkspace& ws) {
+  const Index n_cov = pr.d.n_cov();
+  const Index stride = ws.xk.cols();
+  out.setZero();
+  row_weights(pr, power, ws);
+  if (!only_v) {
+    signed_gram(ws.xk, ws.zph_w, pr.n_obs, out, ws);
+    rank_weights(power, ws);
+    signed_gram(ws.rank, ws.zph_w, ws.n_rank, out, ws);
+    return;
+  }
+  // column v: sum_t w_t v_t x_t - sum_k c_k (rank_k . e_v) rank_k
+  ws.trial.setZero(stride);
+  for (Index t = 0; t < pr.n_obs; ++t) ws.resid(t) = ws.zph_w(t) * ws.xk(t, n_cov);
+  rows_axpy(ws.xk.data(), stride, ws.ident.data(), pr.n_obs, ws.resid.data(), ws.trial.data());
+  rank_weights(power, ws);
+  for (Index k = 0; k < ws.n_rank; ++k) ws.resid(k) = ws.zph_w(k) * ws.rank(k, n_cov);
+  rows_axpy(ws.rank.data(), stride, ws.ident.data(), ws.n_rank, ws.resid.data(), ws.trial.data());
+  out.row(n_cov).head(n_cov + 1) = ws.trial.head(n_cov + 1).transpose();  // as the lower triangle holds it
+}
+
+// Entry (k, l) of a lower-triangle-filled matrix.
+double lower(const Eigen::MatrixXd& m, Index k, Index l) { return m(std::max(k, l), std::min(k, l)); }
 
 }  // namespace
 
-void ph_test(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws, CoxFit& fit) {
+void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
   const Index q = static_cast<Index>(ws.cols.size());
   const Index p = pr.p;
-  km_transform(pr, ws);
-  Index n_rank = 0;
-  pass(pr, theta, true, ws, &n_rank);  // info, h, a, r and rank rows at theta
+  const Index n_cov = pr.d.n_cov();
+  PWAS_ASSERT(pr.has_v && ws.cols.back() == n_cov);
+  // The blocks of M in the order (x columns, g x columns) over the active columns.
   ws.zph.setZero(2 * q, 2 * q);
   for (Index l = 0; l < q; ++l)
-    for (Index k = 0; k < q; ++k)
-      ws.zph(k, l) = ws.info(std::max(ws.cols[k], ws.cols[l]), std::min(ws.cols[k], ws.cols[l]));
+    for (Index k = 0; k < q; ++k) ws.zph(k, l) = lower(ws.info, ws.cols[k], ws.cols[l]);
+  km_transform(pr, ws);
 
-  // U_g: the score's terms per event group, weighted by g (running sums as in pass).
-  const Index stride = ws.xk.cols();
-  Eigen::VectorXd& ug = ws.trial;
-  ug.setZero(stride);
-  ws.s1.setZero(stride);
-  ws.e1.setZero(stride);
-  for (Index g = 0; g < pr.n_groups; ++g) {
-    if (ws.gfirst[static_cast<std::size_t>(g)]) ws.s1.setZero();
-    ws.e1.setZero();
-    const Index t0 = ws.gstart[static_cast<std::size_t>(g)], t1 = ws.gstart[static_cast<std::size_t>(g) + 1];
-    ws.u.setZero();  // deaths' sum of w x
-    for (Index t = t0; t < t1; ++t) {
-      ws.s1.noalias() += ws.r(t) * ws.xk.row(t).transpose();
-      if (ws.dk[static_cast<std::size_t>(t)]) {
-        ws.e1.noalias() += ws.r(t) * ws.xk.row(t).transpose();
-        ws.u.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
-      }
-    }
-    if (ws.h(g) == 0.0) continue;
-    ug.noalias() += ws.gt(g) * (ws.u - ws.h(g) * ws.s1 + ws.a(g) * ws.e1);
-  }
-
-  ws.info.resize(p, p);
-  weighted_information(pr, 1, n_rank, ws.info, ws);
-  for (Index l = 0; l < q; ++l)
-    for (Index k = 0; k < q; ++k) {
-      const double x = ws.info(std::max(ws.cols[k], ws.cols[l]), std::min(ws.cols[k], ws.cols[l]));
-      ws.zph(q + k, l) = x;
-      ws.zph(l, q + k) = x;
-    }
-  weighted_information(pr, 2, n_rank, ws.info, ws);
-  for (Index l = 0; l < q; ++l)
-    for (Index k = 0; k < q; ++k)
-      ws.zph(q + k, q + l) = ws.info(std::max(ws.cols[k], ws.cols[l]), std::min(ws.cols[k], ws.cols[l]));
-
+  // U_g = X' m_g, m_g = gt_g w delta - omega_g: the score's terms per event group weighted by g.
+  row_weights(pr, 1, ws);
+  for (Index g = 0; g < pr.n_groups; ++g)
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
+      ws.resid(t) = (ws.dk[static_cast<std::size_t>(t)] ? ws.gt(g) * ws.wk(t) : 0.0) - ws.zph_w(t);
+  Eigen::VectorXd& ug = ws.u;
+  ug.setZero(ws.xk.cols());
+  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, ws.resid.data(), ug.data());
   ws.zph_u.setZero(2 * q);
   for (Index k = 0; k < q; ++k) ws.zph_u(q + k) = ug(ws.cols[k]);
-  ws.ldlt.compute(ws.zph);
-  fit.ph_global_chisq = ws.zph_u.dot(ws.ldlt.solve(ws.zph_u));
-  fit.ph_global_df = static_cast<int>(q);
-  fit.ph_global_p = p_chisq_upper(fit.ph_global_chisq, static_cast<double>(q));
+
+  ws.info2.resize(p, p);  // I_g, then I_gg (the fit's information in ws.info is kept)
+  weighted_information(pr, 1, !global, ws.info2, ws);
+  for (Index l = 0; l < q; ++l)
+    for (Index k = 0; k < q; ++k)
+      if (global || k == q - 1) ws.zph(q + k, l) = ws.zph(l, q + k) = lower(ws.info2, ws.cols[k], ws.cols[l]);
+  weighted_information(pr, 2, !global, ws.info2, ws);
+  for (Index l = 0; l < q; ++l)
+    for (Index k = 0; k < q; ++k)
+      if (global || (k == q - 1 && l == q - 1)) ws.zph(q + k, q + l) = lower(ws.info2, ws.cols[k], ws.cols[l]);
+
+  if (global) {
+    ws.ldlt.compute(ws.zph);
+    fit.ph_global_chisq = ws.zph_u.dot(ws.ldlt.solve(ws.zph_u));
+    fit.ph_global_df = static_cast<int>(q);
+    fit.ph_global_p = p_chisq_upper(fit.ph_global_chisq, static_cast<double>(q));
+  }
   // The v term: the q columns and g v (the last of the added block).
   ws.zph_sub.resize(q + 1, q + 1);
   ws.zph_sub.topLeftCorner(q, q) = ws.zph.topLeftCorner(q, q);

@@ -118,6 +118,12 @@ void check_dataset(const std::string& name, const Table& expected) {
           EXPECT_EQ(f.ph_global_df, static_cast<int>(num("zph_global_df")));
         }
         ASSERT_TRUE(seen);
+        // The v term alone (no GLOBAL) by its O(n p) path: the same statistic.
+        CoxOptions term_only = opt;
+        term_only.ph_global = false;
+        const CoxFit t = fit_cox(design, surv, null, data.v, data.keep, {}, {}, ws, term_only);
+        EXPECT_NEAR(t.ph_chisq, f.ph_chisq, 1e-12 * f.ph_chisq);
+        EXPECT_TRUE(std::isnan(t.ph_global_chisq));
       }
       EXPECT_LE(md.coef, kRelTol);
       EXPECT_LE(md.se, kRelTol);
