@@ -27,6 +27,10 @@ constexpr double kHalvingSlack = 1e-10;
 // along a direction of monotone likelihood the gain decays like exp(-|eta|) while each step moves eta by ~1.
 constexpr double kDriftEta = 0.1;
 constexpr double kFlatGain = 1e-10;
+// Anderson history of the chord iteration: small fixed-capacity matrices, no heap.
+constexpr int kMaxAndersonDepth = 8;
+using AndersonMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxAndersonDepth, kMaxAndersonDepth>;
+using AndersonVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxAndersonDepth, 1>;
 
 struct NewtonResult {
   FitStatus status = FitStatus::kOk;
@@ -83,10 +87,20 @@ double eta_bound(const Problem& pr, const CoxWorkspace& ws) {
 // The chord iteration theta <- theta + H0^-1 U(theta) with H0 factored in ws.llt / ws.scale and U at ws.theta in
 // ws.u: one eta pass and one X'm pass per step (O(n p)) instead of a Newton step's weighted Gram (O(n p^2)). It
 // converges linearly at the rate rho = spectral radius of I - H0^-1 I(theta*): small when H0 is the information at
-// the null estimate and the protein's effect is modest (the information barely moves). True when a step moved no
-// eta by more than tol (the error left is then ~ rho / (1 - rho) of that); false when it should give way to
-// Newton: a mean contraction per step above chord_max_rate, chord_max_iter steps, or a non-finite value.
+// the null estimate and the protein's effect is modest (the information barely moves). Anderson mixing (type II,
+// depth opt.chord_anderson, as the logistic kernel's) removes the few slowest directions: the next iterate is
+// x_k + s_k - sum_i gamma_i (dx_i + ds_i), gamma minimising ||s_k - dS gamma|| in the H0 norm, whose normal
+// equations are dS'dU gamma = dS'U_k (H0 s = U). True when a plain step moved no eta by more than tol (the error
+// left is then ~ rho / (1 - rho) of that); false when it should give way to Newton: a mean contraction per step
+// above chord_max_rate, chord_max_iter steps, or a non-finite value.
 bool chord(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, double* score_start, int* steps) {
+  const int depth = std::clamp(opt.chord_anderson, 0, kMaxAndersonDepth);
+  const Index slots = depth + 1;
+  const Index stride = ws.theta.size();
+  ws.hist_x.resize(stride, slots);
+  ws.hist_s.resize(stride, slots);
+  ws.hist_u.resize(stride, slots);
+  auto slot = [&](int k) { return static_cast<Index>(k % slots); };
   double norm2_first = 0.0;
   for (int k = 0;; ++k) {
     const double gain2 = solve_step(ws);  // ||s||^2 in the H0 norm
@@ -97,11 +111,39 @@ bool chord(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, double* s
     } else if (!(std::pow(gain2 / norm2_first, 0.5 / k) <= opt.chord_max_rate)) {
       return false;
     }
-    const double bound = eta_bound(pr, ws);
-    ws.theta += ws.step;
     *steps = k + 1;
-    if (bound <= opt.tol) return true;
+    if (eta_bound(pr, ws) <= opt.tol) {
+      ws.theta += ws.step;
+      return true;
+    }
     if (k + 1 >= opt.chord_max_iter) return false;
+    ws.hist_x.col(slot(k)) = ws.theta;
+    ws.hist_s.col(slot(k)) = ws.step;
+    ws.hist_u.col(slot(k)) = ws.u;
+    ws.theta += ws.step;
+    const int m = std::min(k, depth);
+    if (m > 0) {
+      AndersonMatrix gram(m, m);
+      AndersonVector rhs(m);
+      for (int i = 0; i < m; ++i) {
+        const auto ds_i = ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1));
+        const auto du_i = ws.hist_u.col(slot(k - i)) - ws.hist_u.col(slot(k - i - 1));
+        rhs(i) = ds_i.dot(ws.u);
+        for (int j = 0; j <= i; ++j) {
+          const auto ds_j = ws.hist_s.col(slot(k - j)) - ws.hist_s.col(slot(k - j - 1));
+          const auto du_j = ws.hist_u.col(slot(k - j)) - ws.hist_u.col(slot(k - j - 1));
+          gram(i, j) = gram(j, i) = 0.5 * (ds_i.dot(du_j) + ds_j.dot(du_i));
+        }
+      }
+      // A relative ridge keeps nearly dependent differences (late, tiny steps) from producing huge gammas.
+      gram.diagonal().array() *= 1.0 + 1e-10;
+      const Eigen::LDLT<AndersonMatrix> ldlt(gram);
+      const AndersonVector gamma = ldlt.solve(rhs);
+      if (ldlt.info() == Eigen::Success && gamma.allFinite())
+        for (int i = 0; i < m; ++i)
+          ws.theta -= gamma(i) * (ws.hist_x.col(slot(k - i)) - ws.hist_x.col(slot(k - i - 1)) +
+                                  ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1)));
+    }
     if (!std::isfinite(cox_detail::risk_sets(pr, ws.theta, ws))) return false;
     cox_detail::score(pr, ws);
   }

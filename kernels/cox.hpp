@@ -34,6 +34,8 @@ struct CoxOptions {
   double chord_max_rate = 0.5;
   /// Chord steps before it gives way to Newton.
   int chord_max_iter = 40;
+  /// Depth of the Anderson acceleration of the chord iteration (0: plain chord steps; at most 8).
+  int chord_anderson = 5;
   /// Compute the proportional-hazards test (cox.zph) at the estimate: about two more information passes.
   bool ph_test = true;
   /// With ph_test, also the GLOBAL test (all columns): two weighted Grams more; the v term alone is O(n p).
@@ -96,6 +98,7 @@ struct CoxWorkspace {
   Eigen::VectorXd s1, e1, xd, u, theta, theta0, trial, step, scale, cs;  // [stride] or [q]
   Eigen::MatrixXd info, info2, cov;     // [p x p] information (lower), scratch, covariance (compact q x q)
   Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
+  Eigen::MatrixXd hist_x, hist_s, hist_u;  // [stride x depth + 1] chord iterates, steps, scores (a ring)
   std::vector<Eigen::Index> cols;       // active columns (q)
   Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform
   Eigen::MatrixXd zph, zph_sub;         // [2q x 2q], [(q + 1) x (q + 1)] information of the cox.zph score test
