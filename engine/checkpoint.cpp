@@ -53,11 +53,13 @@ CheckpointStore::CheckpointStore(const std::string& out, const std::string& anal
 
 void CheckpointStore::save_block(const std::vector<std::vector<ProteinRows>>& per_plan,
                                  const std::vector<std::int64_t>& proteins,
-                                 const std::vector<std::int64_t>& qc_dropped) const {
+                                 const std::vector<std::int64_t>& qc_dropped,
+                                 const std::vector<double>& replicate_max) const {
   if (proteins.empty() && qc_dropped.empty()) return;
   RankOutput block;
   block.per_plan = per_plan;
   block.qc_dropped = qc_dropped;
+  block.replicate_max = replicate_max;
   // The file name carries the first protein and how many proteins the block covers (fitted + QC-dropped).
   const std::int64_t first = proteins.empty() ? qc_dropped.front() : std::min(proteins.front(), qc_dropped.empty() ? proteins.front() : qc_dropped.front());
   const auto n = static_cast<std::int64_t>(proteins.size() + qc_dropped.size());
@@ -91,6 +93,7 @@ RankOutput CheckpointStore::load(std::size_t n_plans, std::set<std::int64_t>& do
       }
     for (auto q : block.qc_dropped) done.insert(q);
     all.qc_dropped.insert(all.qc_dropped.end(), block.qc_dropped.begin(), block.qc_dropped.end());
+    merge_replicate_max(all.replicate_max, block.replicate_max);
   }
   return all;
 }

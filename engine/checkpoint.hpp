@@ -17,8 +17,9 @@ class CheckpointStore {
   /// The store of analysis `analysis` under output folder `out`.
   CheckpointStore(const std::string& out, const std::string& analysis);
   /// Saves one fitted block: per_plan[p] holds the rows of the block's proteins (cohort indices `proteins`).
+  /// `replicate_max`: the block's max-T maxima per permutation (empty without max_t).
   void save_block(const std::vector<std::vector<ProteinRows>>& per_plan, const std::vector<std::int64_t>& proteins,
-                  const std::vector<std::int64_t>& qc_dropped) const;
+                  const std::vector<std::int64_t>& qc_dropped, const std::vector<double>& replicate_max = {}) const;
   /// Everything saved so far, merged (rows of each plan, QC drops); `done` lists the proteins covered.
   RankOutput load(std::size_t n_plans, std::set<std::int64_t>& done) const;
   /// Number of proteins in saved blocks (cheap: read from file names).

@@ -98,6 +98,9 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
     se = std::move(f.se);
   }
   base.errcode = std::string(kernels::to_string(status));
+  sc.status = status;
+  sc.df = df;
+  if (status == kernels::FitStatus::kOk) sc.beta = beta;
 
   std::vector<io::ResultRow> rows;
   const auto last = static_cast<Eigen::Index>(plan.terms.size()) - 1;

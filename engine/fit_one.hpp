@@ -28,6 +28,10 @@ struct FitScratch {
   std::vector<std::uint8_t> active;    // [n_cov] covariate columns in this fit
   kernels::LinearWorkspace linear;
   kernels::LogisticWorkspace logistic;
+  // The last fit, for the resampling that follows it on the same thread (engine/resample_column.cpp).
+  Eigen::VectorXd beta;                // [n_cov + 1] all coefficients (NaN unless status is kOk)
+  kernels::FitStatus status = kernels::FitStatus::kOk;
+  double df = 0.0;                     // linear: residual degrees of freedom
 };
 
 /// Fits `plan` with the protein column `values` (cohort order, NaN = missing; null when the plan has no protein)

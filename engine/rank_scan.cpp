@@ -15,12 +15,20 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
                          const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
-                         const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store) {
+                         const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store,
+                         const std::vector<ResampleShared>* shared, std::uint64_t seed) {
   RankScanResult result;
   RankOutput& out = result.output;
   out.per_plan.resize(plans.size());
   const auto& meta = reader.meta();
-  double read_s = 0, fit_s = 0;
+  double read_s = 0, fit_s = 0, resample_s = 0;
+  const io::ResamplingConfig& rc = a.resampling;
+  const bool resampling = shared != nullptr && rc.any();
+  std::int64_t block_size = block_proteins;
+  // 1 GiB of resampling columns per rank: large blocks amortise generating each replicate over more proteins.
+  if (resampling)
+    block_size = std::max<std::int64_t>(block_size, resample_block_proteins(plans, rc, settings.model == io::ModelKind::kLogistic, 1024.0 * 1024 * 1024));
+  if (resampling && rc.max_t) out.replicate_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
   const auto n = static_cast<std::int64_t>(proteins.size());
   std::int64_t i = 0;
   while (i < n) {
@@ -30,7 +38,7 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
     }
     // A run of consecutive cohort indices, at most block_proteins long: one hyperslab read.
     std::int64_t j = i + 1;
-    while (j < n && j - i < block_proteins &&
+    while (j < n && j - i < block_size &&
            proteins[static_cast<std::size_t>(j)] == proteins[static_cast<std::size_t>(j - 1)] + 1)
       ++j;
     const std::int64_t first = proteins[static_cast<std::size_t>(i)];
@@ -52,20 +60,39 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
       names.push_back(meta.proteins[static_cast<std::size_t>(first + c)].name);
     }
     std::vector<std::vector<ProteinRows>> rows(plans.size());
+    std::vector<double> block_max;
     if (!cols.empty()) {
       Eigen::MatrixXf kept(block.rows(), static_cast<Eigen::Index>(cols.size()));   // [n_samples x kept]
       for (std::size_t c = 0; c < cols.size(); ++c) kept.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
+      BlockResampling br;
+      if (resampling) {
+        br.shared = shared;
+        br.config = &rc;
+        br.blocks.resize(plans.size());
+        for (std::size_t p = 0; p < plans.size(); ++p)
+          br.blocks[p].resize(static_cast<Eigen::Index>(plans[p].rows.size()), kept.cols(), rc,
+                              settings.model == io::ModelKind::kLogistic);
+      }
       t0 = Clock::now();
-      rows = scan_block(plans, kept, ids, names, settings, threads);
+      rows = scan_block(plans, kept, ids, names, settings, threads, resampling ? &br : nullptr);
       fit_s += seconds_since(t0);
+      if (resampling) {
+        t0 = Clock::now();
+        if (rc.max_t) block_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
+        for (std::size_t p = 0; p < plans.size(); ++p)
+          run_replicates(plans[p], (*shared)[p], br.blocks[p], rc, seed, threads, rows[p], block_max);
+        resample_s += seconds_since(t0);
+      }
     }
-    store.save_block(rows, ids, dropped);
+    store.save_block(rows, ids, dropped, block_max);
+    merge_replicate_max(out.replicate_max, block_max);
     for (std::size_t p = 0; p < plans.size(); ++p)
       for (auto& pr : rows[p]) out.per_plan[p].push_back(std::move(pr));
     out.qc_dropped.insert(out.qc_dropped.end(), dropped.begin(), dropped.end());
     i = j;
   }
-  out.timings = {read_s, fit_s};
+  out.timings = {read_s, fit_s + resample_s};
+  result.resample_seconds = resample_s;
   return result;
 }
 

@@ -95,6 +95,8 @@ std::vector<std::byte> pack(const RankOutput& out) {
   for (auto q : out.qc_dropped) w.put(q);
   w.put<std::uint64_t>(out.timings.size());
   for (double t : out.timings) w.put(t);
+  w.put<std::uint64_t>(out.replicate_max.size());
+  for (double m : out.replicate_max) w.put(m);
   return w.take();
 }
 
@@ -115,8 +117,17 @@ RankOutput unpack(const std::vector<std::byte>& bytes, std::size_t n_plans) {
   for (auto& q : out.qc_dropped) q = rd.get<std::int64_t>();
   out.timings.resize(rd.get<std::uint64_t>());
   for (auto& t : out.timings) t = rd.get<double>();
+  out.replicate_max.resize(rd.get<std::uint64_t>());
+  for (auto& m : out.replicate_max) m = rd.get<double>();
   PWAS_ASSERT(rd.done());
   return out;
+}
+
+void merge_replicate_max(std::vector<double>& into, const std::vector<double>& from) {
+  if (from.empty()) return;
+  if (into.empty()) into.assign(from.size(), 0.0);
+  PWAS_ASSERT(into.size() == from.size());
+  for (std::size_t i = 0; i < from.size(); ++i) into[i] = std::max(into[i], from[i]);
 }
 
 Gathered gather_outputs(Comm& comm, const RankOutput& mine, std::size_t n_plans) {

@@ -15,7 +15,12 @@ struct RankOutput {
   std::vector<std::vector<ProteinRows>> per_plan;    // [plan][protein in any order]
   std::vector<std::int64_t> qc_dropped;              // cohort indices of proteins failing QC
   std::vector<double> timings;                       // read, fit seconds
+  /// Max-T: per permutation, the largest |statistic| over these proteins and every plan (empty without max_t).
+  std::vector<double> replicate_max;
 };
+
+/// Raises `into` elementwise to `from` (sizes them alike first when `into` is empty).
+void merge_replicate_max(std::vector<double>& into, const std::vector<double>& from);
 
 /// Serialises a rank's output for gathering.
 std::vector<std::byte> pack(const RankOutput& out);

@@ -19,6 +19,7 @@
 #include "engine/progress.hpp"
 #include "engine/rank_scan.hpp"
 #include "engine/reducer.hpp"
+#include "engine/resample.hpp"
 #include "engine/stop_signal.hpp"
 #include "engine/run_log.hpp"
 #include "engine/scan.hpp"
@@ -243,6 +244,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
     io::ResultTable table;
     table.analysis = a.name;
     table.model = io::to_string(a.model);
+    if (a.resampling.any()) table.extra_columns = resample_columns(a.resampling);
     std::vector<std::int64_t> dropped;
     if (uses_proteins) {
       std::vector<std::int64_t> proteins;
@@ -267,7 +269,11 @@ int run_config(const RunOptions& opt, Comm& comm) {
       const std::vector<std::int64_t> mine_ids(todo.begin() + r.begin, todo.begin() + r.end);
       if (log && opt.resume) (*log)("analysis {}: {} proteins from the checkpoint, {} to fit", a.name, done.size(), todo.size());
       if (root) progress.begin(a.name, static_cast<std::int64_t>(proteins.size()), static_cast<std::int64_t>(done.size()), &store);
-      RankScanResult scanned = scan_rank(reader, plans, mine_ids, a, settings, threads, cfg.block_proteins, store);
+      std::vector<ResampleShared> shared;
+      if (a.resampling.any())
+        for (const auto& plan : plans) shared.push_back(make_resample_shared(plan, settings));
+      RankScanResult scanned = scan_rank(reader, plans, mine_ids, a, settings, threads, cfg.block_proteins, store,
+                                         a.resampling.any() ? &shared : nullptr, cfg.seed);
       if (root) progress.end();
       // Stop together: a rank that saw the signal has checkpointed its blocks; the others finished theirs.
       double stopped = scanned.stopped ? 1.0 : 0.0;
@@ -279,6 +285,14 @@ int run_config(const RunOptions& opt, Comm& comm) {
         return kExitCheckpointed;
       }
       RankOutput& mine = scanned.output;
+      // Max-T: every permutation's maximum over the whole proteome (all ranks, and blocks from the checkpoint).
+      std::vector<double> replicate_max;
+      if (a.resampling.max_t) {
+        replicate_max.assign(static_cast<std::size_t>(a.resampling.permutations), 0.0);
+        merge_replicate_max(replicate_max, mine.replicate_max);
+        merge_replicate_max(replicate_max, saved.replicate_max);
+        comm.allreduce_max(std::span<double>(replicate_max));
+      }
       mine.timings.push_back(seconds_since(t_wait));
       Gathered g = gather_outputs(comm, mine, plans.size());
       if (root) {
@@ -290,6 +304,14 @@ int run_config(const RunOptions& opt, Comm& comm) {
         for (auto& plan : g.per_plan)
           for (auto& pr : plan)
             for (auto& row : pr.rows) table.rows.push_back(std::move(row));
+        fill_max_t(a.resampling, replicate_max, table.rows);
+        if (a.resampling.any())
+          (*log)("analysis {}: resampling with seed {}: {} permutations{}{}, {} bootstrap replicates ({}); "
+                 "rank 0 spent {:.2f} s on replicates", a.name, cfg.seed, a.resampling.permutations,
+                 a.resampling.max_t ? " with max-T" : "",
+                 a.resampling.permutation_stop > 0 ? fmt::format(" (Besag-Clifford stop at {} exceedances)",
+                                                                 a.resampling.permutation_stop) : std::string(),
+                 a.resampling.bootstrap, a.resampling.bootstrap_bca ? "BCa" : "percentile", scanned.resample_seconds);
         dropped = std::move(qc_dropped);
         dropped.insert(dropped.end(), g.qc_dropped.begin(), g.qc_dropped.end());
         dropped.insert(dropped.end(), saved.qc_dropped.begin(), saved.qc_dropped.end());

@@ -16,12 +16,15 @@ struct ProteinRows {
   std::vector<io::ResultRow> rows;
 };
 
+struct BlockResampling;   // engine/resample.hpp
+
 /// Fits every plan for each protein column of `block` [n_samples x k]; `proteins` [k] holds their cohort indices
-/// and `names` [k] their names. Returns [plan][j] in block order, independent of the thread count.
+/// and `names` [k] their names. Returns [plan][j] in block order, independent of the thread count. With
+/// `resampling`, each task also prepares its protein's resampling column right after the fit.
 std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const Eigen::MatrixXf& block,
                                                  const std::vector<std::int64_t>& proteins,
                                                  const std::vector<std::string>& names, const FitSettings& s,
-                                                 int n_threads);
+                                                 int n_threads, BlockResampling* resampling = nullptr);
 
 /// Threads the engine will use: `requested` if > 0, else OMP_NUM_THREADS / all cores (1 without OpenMP).
 int resolve_threads(int requested);

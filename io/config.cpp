@@ -91,12 +91,58 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
+std::int64_t get_count(const std::string& file, const toml::node& n, const char* key, std::int64_t max) {
+  auto v = n.value<std::int64_t>();
+  if (!v || *v < 0 || *v > max) fail(file, n, fmt::format("{} must be an integer from 0 to {}", key, max));
+  return *v;
+}
+
+bool get_bool(const std::string& file, const toml::node& n, const char* key) {
+  auto v = n.value<bool>();
+  if (!v) fail(file, n, fmt::format("{} must be true or false", key));
+  return *v;
+}
+
+ResamplingConfig parse_resampling(const std::string& file, const toml::table& t, const AnalysisConfig& a) {
+  ResamplingConfig r;
+  if (const toml::node* n = t.get("permutations")) r.permutations = get_count(file, *n, "permutations", 100'000'000);
+  if (const toml::node* n = t.get("bootstrap")) r.bootstrap = get_count(file, *n, "bootstrap", 1'000'000);
+  if (const toml::node* n = t.get("split_half")) r.split_half = get_count(file, *n, "split_half", 100'000);
+  if (const toml::node* n = t.get("permutation_stop")) {
+    r.permutation_stop = get_count(file, *n, "permutation_stop", 1'000'000);
+    if (r.permutations == 0) fail(file, *n, "permutation_stop needs permutations > 0");
+  }
+  if (const toml::node* n = t.get("max_t")) {
+    r.max_t = get_bool(file, *n, "max_t");
+    if (r.max_t && r.permutations == 0) fail(file, *n, "max_t = true needs permutations > 0");
+    if (r.max_t && r.permutation_stop > 0)
+      fail(file, *n, "max_t = true cannot be combined with permutation_stop: max-T needs every protein's statistic "
+                     "in every permutation");
+  }
+  if (const toml::node* n = t.get("bootstrap_ci")) {
+    const std::string s = get_string(file, *n, "bootstrap_ci");
+    if (s == "bca") r.bootstrap_bca = true;
+    else if (s != "percentile") fail(file, *n, fmt::format("bootstrap_ci '{}' is not one of percentile, bca", s));
+    if (r.bootstrap == 0) fail(file, *n, "bootstrap_ci needs bootstrap > 0");
+  }
+  if (r.any()) {
+    const bool protein = a.outcomes == std::vector<std::string>{kProteinWord} ||
+                         a.predictors == std::vector<std::string>{kProteinWord};
+    const toml::node* key = t.get(r.permutations > 0 ? "permutations" : r.bootstrap > 0 ? "bootstrap" : "split_half");
+    if (!protein) fail(file, *key, "resampling needs outcome or predictor = \"protein\"");
+    if (a.model != ModelKind::kLinear && a.model != ModelKind::kLogistic)
+      fail(file, *key, "resampling is available for linear and logistic models");
+    if (a.report != ReportTerms::kPredictor) fail(file, *key, "resampling needs report = \"predictor\"");
+  }
+  return r;
+}
+
 AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, const toml::table& t,
                               const std::map<std::string, std::vector<std::string>>& sets) {
   check_keys(file, t,
              {"name", "model", "outcome", "predictor", "covariates", "categorical", "protein_transform",
               "bonferroni_tests", "protein_max_missing", "min_case_ct", "keep", "remove", "filter", "proteins",
-              "report"},
+              "report", "permutations", "max_t", "permutation_stop", "bootstrap", "bootstrap_ci", "split_half"},
              "[[analysis]]");
   AnalysisConfig a;
   a.source = at(file, t.source());
@@ -177,6 +223,7 @@ AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, c
     else if (s == "all") a.report = ReportTerms::kAll;
     else fail(file, *n, fmt::format("report '{}' is not one of predictor, all", s));
   }
+  a.resampling = parse_resampling(file, t, a);
   return a;
 }
 

@@ -25,6 +25,17 @@ struct SampleCondition {
 /// The word used in outcome/predictor lists for "each protein in turn".
 inline constexpr const char* kProteinWord = "protein";
 
+/// Resampling inference of one analysis (docs/resampling.md); all off by default.
+struct ResamplingConfig {
+  std::int64_t permutations = 0;       // shared permutations (0 = none): T_PERM, P_PERM, N_PERM
+  bool max_t = false;                  // Westfall–Young max-T across every protein x outcome: P_MAXT
+  std::int64_t permutation_stop = 0;   // Besag–Clifford: stop a protein after this many exceedances (0 = never)
+  std::int64_t bootstrap = 0;          // Poisson-bootstrap replicates of BETA: BOOT_L95, BOOT_U95
+  bool bootstrap_bca = false;          // bootstrap_ci = "bca" (default "percentile")
+  std::int64_t split_half = 0;         // case/control-stratified half splits: <name>.split_half.tsv
+  bool any() const { return permutations > 0 || bootstrap > 0 || split_half > 0; }
+};
+
 struct AnalysisConfig {
   std::string name;
   ModelKind model = ModelKind::kLogistic;
@@ -40,6 +51,7 @@ struct AnalysisConfig {
   std::vector<SampleCondition> filters;  // all must hold
   std::vector<std::string> proteins;     // optional subset of protein names (empty = all)
   ReportTerms report = ReportTerms::kPredictor;
+  ResamplingConfig resampling;
   std::string source;                    // "config.toml:LINE:COL" of the [[analysis]] table
   /// Where each referenced column name was written ("config.toml:LINE:COL"), for error messages.
   std::map<std::string, std::string> where;
