@@ -41,37 +41,44 @@ struct NewtonResult {
   int chord_iterations = 0;
 };
 
-// Equilibrates the active block of ws.info (lower) into D I D, D = diag(I)^-1/2 (ws.scale), and factors it.
-// False when not positive definite or its reciprocal condition number is below rcond_min.
+// Equilibrates the active block of ws.info (lower) into D I D, D = diag(I)^-1/2 (solver scale), and factors it
+// (one solver per column set, with and without v, so that neither reallocates from fit to fit).
+// False when not positive definite or its smallest squared pivot is below rcond_min.
 bool factor(CoxWorkspace& ws, double rcond_min) {
   const Index q = static_cast<Index>(ws.cols.size());
-  ws.scale.resize(q);
+  CoxSolver& sv = ws.solver[ws.with_v];
+  sv.scale.resize(q);
   for (Index k = 0; k < q; ++k) {
     const double djj = ws.info(ws.cols[k], ws.cols[k]);
     if (!(djj > 0.0) || !std::isfinite(djj)) return false;
-    ws.scale(k) = 1.0 / std::sqrt(djj);
+    sv.scale(k) = 1.0 / std::sqrt(djj);
   }
-  ws.cov.resize(q, q);
+  sv.a.resize(q, q);
   for (Index l = 0; l < q; ++l)
     for (Index k = l; k < q; ++k) {
       const Index i = std::max(ws.cols[k], ws.cols[l]), j = std::min(ws.cols[k], ws.cols[l]);
-      ws.cov(k, l) = ws.info(i, j) * ws.scale(k) * ws.scale(l);
-      if (!std::isfinite(ws.cov(k, l))) return false;
+      sv.a(k, l) = ws.info(i, j) * sv.scale(k) * sv.scale(l);
+      if (!std::isfinite(sv.a(k, l))) return false;
     }
-  ws.llt.compute(ws.cov);
-  return ws.llt.info() == Eigen::Success && ws.llt.rcond() >= rcond_min;
+  if (q == 0) return true;  // a covariates-only model without covariates: nothing to estimate
+  sv.llt.compute(sv.a);
+  if (sv.llt.info() != Eigen::Success) return false;
+  // The smallest squared pivot of the equilibrated factor bounds its smallest eigenvalue from above: a pivot
+  // near 0 proves (near-)aliasing. (Eigen's rcond() estimate would allocate on every fit.)
+  return sv.llt.matrixLLT().diagonal().array().square().minCoeff() >= rcond_min;
 }
 
 // ws.step [stride] = I^-1 ws.u on the active columns, 0 elsewhere; returns U'I^-1 U.
 double solve_step(CoxWorkspace& ws) {
   const Index q = static_cast<Index>(ws.cols.size());
-  ws.cs.resize(q);
-  for (Index k = 0; k < q; ++k) ws.cs(k) = ws.scale(k) * ws.u(ws.cols[k]);
-  ws.llt.solveInPlace(ws.cs);
+  CoxSolver& sv = ws.solver[ws.with_v];
+  sv.cs.resize(q);
+  for (Index k = 0; k < q; ++k) sv.cs(k) = sv.scale(k) * ws.u(ws.cols[k]);
+  if (q > 0) sv.llt.solveInPlace(sv.cs);
   ws.step.setZero(ws.u.size());
   double quad = 0.0;
   for (Index k = 0; k < q; ++k) {
-    ws.step(ws.cols[k]) = ws.scale(k) * ws.cs(k);
+    ws.step(ws.cols[k]) = sv.scale(k) * sv.cs(k);
     quad += ws.step(ws.cols[k]) * ws.u(ws.cols[k]);
   }
   return quad;
@@ -84,7 +91,7 @@ double eta_bound(const Problem& pr, const CoxWorkspace& ws) {
   return b;
 }
 
-// The chord iteration theta <- theta + H0^-1 U(theta) with H0 factored in ws.llt / ws.scale and U at ws.theta in
+// The chord iteration theta <- theta + H0^-1 U(theta) with H0 factored in the solver and U at ws.theta in
 // ws.u: one eta pass and one X'm pass per step (O(n p)) instead of a Newton step's weighted Gram (O(n p^2)). It
 // converges linearly at the rate rho = spectral radius of I - H0^-1 I(theta*): small when H0 is the information at
 // the null estimate and the protein's effect is modest (the information barely moves). Anderson mixing (type II,
@@ -153,7 +160,7 @@ bool chord(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, double* s
 // information h0 [n_cov x n_cov] (lower; the null model's, for a covariates-only refit on other rows) or, without
 // it, the exact information at the start (which also gives the score test there). `final_information`: the
 // estimate must come with the information there (SEs); a covariates-only refit needs only the estimate. On kOk,
-// ws.theta is the estimate and ws.llt the factored information one (negligible) step before it.
+// ws.theta is the estimate and the solver the factored information one (negligible) step before it.
 NewtonResult newton(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, const Eigen::MatrixXd* h0,
                     bool final_information) {
   NewtonResult res;
@@ -236,15 +243,16 @@ NewtonResult newton(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, 
 }
 
 // beta and se [size] from ws.theta and the factored information (equilibrated: Cov = D (DID)^-1 D).
-void estimates(const CoxWorkspace& ws, Index size, Eigen::VectorXd& beta, Eigen::VectorXd& se, CoxWorkspace& scratch) {
+void estimates(CoxWorkspace& ws, Index size, Eigen::VectorXd& beta, Eigen::VectorXd& se) {
   const Index q = static_cast<Index>(ws.cols.size());
-  scratch.info2.setIdentity(q, q);
-  ws.llt.solveInPlace(scratch.info2);
+  CoxSolver& sv = ws.solver[ws.with_v];
+  sv.inv.setIdentity(q, q);
+  if (q > 0) sv.llt.solveInPlace(sv.inv);
   beta = Eigen::VectorXd::Constant(size, kNaN);
   se = Eigen::VectorXd::Constant(size, kNaN);
   for (Index k = 0; k < q; ++k) {
     beta(ws.cols[k]) = ws.theta(ws.cols[k]);
-    se(ws.cols[k]) = ws.scale(k) * std::sqrt(scratch.info2(k, k));
+    se(ws.cols[k]) = sv.scale(k) * std::sqrt(sv.inv(k, k));
   }
 }
 
@@ -254,6 +262,7 @@ void set_columns(const SharedDesign& d, std::span<const std::uint8_t> active, bo
   for (Index j = 1; j < d.n_cov(); ++j)
     if (active.empty() || active[j]) ws.cols.push_back(j);
   if (with_v) ws.cols.push_back(d.n_cov());
+  ws.with_v = with_v ? 1 : 0;
 }
 
 bool same_mask(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
@@ -339,7 +348,7 @@ CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
     return fit;
   }
   fit.loglik = r.loglik;
-  estimates(ws, n_cov + 1, fit.beta, fit.se, ws);
+  estimates(ws, n_cov + 1, fit.beta, fit.se);
   fit.wald = std::pow(fit.beta(n_cov) / fit.se(n_cov), 2);
   fit.p_wald = p_chisq_upper(fit.wald, 1.0);
   fit.lrt = std::max(2.0 * (fit.loglik - fit.loglik_null), 0.0);
@@ -379,7 +388,7 @@ CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s, std::span<con
   if (r.status != FitStatus::kOk) return null;
   null.fit.loglik = null.fit.loglik_null = r.loglik;
   Eigen::VectorXd beta, se;
-  estimates(ws, n_cov + 1, beta, se, ws);
+  estimates(ws, n_cov + 1, beta, se);
   null.fit.beta = beta.head(n_cov);
   null.fit.se = se.head(n_cov);
   null.theta = ws.theta;
@@ -407,11 +416,11 @@ CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s, std::span<con
     null.fit.status = FitStatus::kSingular;
     return null;
   }
-  estimates(ws, n_cov + 1, beta, se, ws);  // leaves (DID)^-1 in ws.info2
+  estimates(ws, n_cov + 1, beta, se);  // leaves (DID)^-1 in the solver's inv
   null.info_c_inv.setZero(n_cov, n_cov);
   for (Index k = 0; k < q; ++k)
     for (Index l = 0; l < q; ++l)
-      null.info_c_inv(ws.cols[k], ws.cols[l]) = ws.scale(k) * ws.info2(k, l) * ws.scale(l);
+      null.info_c_inv(ws.cols[k], ws.cols[l]) = ws.solver[0].scale(k) * ws.solver[0].inv(k, l) * ws.solver[0].scale(l);
   return null;
 }
 

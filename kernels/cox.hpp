@@ -25,7 +25,7 @@ struct CoxOptions {
   double tol = 1e-9;
   /// kTooFewCases below this many events (weighted) on the kept rows.
   int min_events = 1;
-  /// Below this reciprocal condition number (1-norm) of the equilibrated information at the estimate, kSingular.
+  /// kSingular when the smallest squared Cholesky pivot of the equilibrated (unit-diagonal) information is below this.
   double singular_rcond = 1e-12;
   /// Reach the estimate by the chord iteration (fixed information from the start, O(n p) per step), then one
   /// Newton check with the exact information; false: Newton-Raphson throughout.
@@ -79,6 +79,13 @@ struct CoxFit {
   FitStatus status = FitStatus::kOk;
 };
 
+/// The factored information of one column set (equilibrated: D I D, D = diag(I)^-1/2).
+struct CoxSolver {
+  Eigen::MatrixXd a, inv;       // [q x q] D I D; its inverse
+  Eigen::VectorXd scale, cs;    // [q] D; a compacted right-hand side
+  Eigen::LLT<Eigen::MatrixXd> llt;
+};
+
 /// Caller-owned scratch: sized on first use to the analysis (n_samples, n_cov), then no allocation per fit.
 struct CoxWorkspace {
   RowMatrixXd xk;                       // [n_samples x stride] kept rows of [C, v - mean_v], risk-set order
@@ -95,16 +102,19 @@ struct CoxWorkspace {
   std::vector<Eigen::Index> rank_group; // [2 n_groups] group of each rank row
   Eigen::Index n_rank = 0;              // rank rows of the last information
   RowMatrixXd xs, xs2;                  // [512 x stride] rows scaled by sqrt(weight) for the Gram kernel
-  Eigen::VectorXd s1, e1, xd, u, theta, theta0, trial, step, scale, cs;  // [stride] or [q]
-  Eigen::MatrixXd info, info2, cov;     // [p x p] information (lower), scratch, covariance (compact q x q)
+  Eigen::VectorXd s1, e1, u, theta, theta0, trial, step;  // [stride]
+  Eigen::MatrixXd info, info2;          // [p x p] information (lower), scratch
+  CoxSolver solver[2];                  // covariates only; covariates and v
+  int with_v = 0;                       // which solver the current column set uses
   Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
   Eigen::MatrixXd hist_x, hist_s, hist_u;  // [stride x depth + 1] chord iterates, steps, scores (a ring)
   std::vector<Eigen::Index> cols;       // active columns (q)
   Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform
+  Eigen::VectorXd screen_v;             // [n_samples] the centred protein of cox_score_screen
   Eigen::MatrixXd zph, zph_sub;         // [2q x 2q], [(q + 1) x (q + 1)] information of the cox.zph score test
-  Eigen::VectorXd zph_u, zph_w;         // [2q] its score; [n_samples] signed Gram weights
-  Eigen::LLT<Eigen::MatrixXd> llt;
-  Eigen::LDLT<Eigen::MatrixXd> ldlt;
+  Eigen::VectorXd zph_u, zph_w, zph_rhs;  // [2q] its score; [n_samples] signed Gram weights; [q + 1]
+  Eigen::VectorXd zph_sol, zph_sol_term;  // [2q], [q + 1] solutions
+  Eigen::LDLT<Eigen::MatrixXd> ldlt_global, ldlt_term;
 };
 
 /// The covariates-only model fitted once per (analysis, outcome) on its rows: the start of every protein's

@@ -28,7 +28,7 @@ double cox_score_screen(const SharedDesign& d, const CoxNull& null, Eigen::Ref<c
     }
   if (!(sw > 0.0)) return std::numeric_limits<double>::quiet_NaN();
   const double mean_v = swv / sw;
-  Eigen::VectorXd& vc = ws.zph_w;
+  Eigen::VectorXd& vc = ws.screen_v;
   vc.setZero(n);
   for (const Index i : null.rows)
     if (keep[i]) vc(i) = v(i) - mean_v;
@@ -69,8 +69,9 @@ double cox_score_screen(const SharedDesign& d, const CoxNull& null, Eigen::Ref<c
     }
   }
   PWAS_ASSERT(k == null.rank_c.rows());
-  const Eigen::VectorXd c = icv.head(n_cov);
-  const double schur = ivv - c.dot(null.info_c_inv * c);
+  ws.trial.resize(d.c_rows.cols());
+  ws.trial.head(n_cov).noalias() = null.info_c_inv * icv.head(n_cov);
+  const double schur = ivv - icv.head(n_cov).dot(ws.trial.head(n_cov));
   if (!(schur > 0.0)) return std::numeric_limits<double>::quiet_NaN();
   return u * u / schur;
 }

@@ -154,8 +154,9 @@ void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
       if (global || (k == q - 1 && l == q - 1)) ws.zph(q + k, q + l) = lower(ws.info2, ws.cols[k], ws.cols[l]);
 
   if (global) {
-    ws.ldlt.compute(ws.zph);
-    fit.ph_global_chisq = ws.zph_u.dot(ws.ldlt.solve(ws.zph_u));
+    ws.ldlt_global.compute(ws.zph);
+    ws.zph_sol = ws.ldlt_global.solve(ws.zph_u);
+    fit.ph_global_chisq = ws.zph_u.dot(ws.zph_sol);
     fit.ph_global_df = static_cast<int>(q);
     fit.ph_global_p = p_chisq_upper(fit.ph_global_chisq, static_cast<double>(q));
   }
@@ -166,11 +167,11 @@ void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
   ws.zph_sub.col(q).head(q) = ws.zph.col(2 * q - 1).head(q);
   ws.zph_sub(q, q) = ws.zph(2 * q - 1, 2 * q - 1);
   const double uv = ws.zph_u(2 * q - 1);
-  ws.ldlt.compute(ws.zph_sub);
-  Eigen::VectorXd& rhs = ws.cs;
-  rhs.setZero(q + 1);
-  rhs(q) = uv;
-  fit.ph_chisq = uv * ws.ldlt.solve(rhs)(q);
+  ws.ldlt_term.compute(ws.zph_sub);
+  ws.zph_rhs.setZero(q + 1);
+  ws.zph_rhs(q) = uv;
+  ws.zph_sol_term = ws.ldlt_term.solve(ws.zph_rhs);
+  fit.ph_chisq = uv * ws.zph_sol_term(q);
   fit.ph_p = p_chisq_upper(fit.ph_chisq, 1.0);
 }
 

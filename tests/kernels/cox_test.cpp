@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/cox_perm.hpp"
+#include "kernels/resampling.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -328,6 +331,39 @@ TEST(Cox, ScoreScreenFromTheNullModel) {
     const double screen = cox_score_screen(d, null, study.v, keep, ws);
     EXPECT_NEAR(screen, part.score, 0.05 * part.score);
   }
+}
+
+TEST(Cox, PercentExcessRiskMediatedWithBootstrapInterval) {
+  // x1 raises the hazard and v (= 0.5 x1 + noise) carries part of it: adding v shrinks x1's HR.
+  const Small s = make_small(400, 21);
+  const Fitted f = setup(s, true);
+  CoxWorkspace ws;
+  std::vector<double> reps(60);
+  const CoxPerm p = cox_perm(f.d, f.surv, 1, s.v, s.keep, {}, 60, 99, reps, ws);
+  ASSERT_EQ(p.status, FitStatus::kOk);
+  CoxOptions no_ph;
+  no_ph.ph_test = false;
+  auto perm_with_weights = [&](std::span<const double> w) {
+    const CoxNull null = make_cox_null(f.d, f.surv, s.keep, {}, w, ws, no_ph);
+    const CoxFit full = fit_cox(f.d, f.surv, &null, s.v, s.keep, {}, w, ws, no_ph);
+    const double hw = std::exp(null.fit.beta(1)), hv = std::exp(full.beta(1));
+    return (hw - hv) / (hw - 1.0) * 100.0;
+  };
+  EXPECT_NEAR(p.perm, perm_with_weights({}), 1e-9 * std::abs(p.perm));
+  EXPECT_GT(p.hr_without, p.hr_with);
+  // Replicate 3 is the two fits with the Poisson weights of stream (99, 3).
+  std::vector<double> w(s.v.size());
+  poisson_weights(99, 3, w);
+  EXPECT_NEAR(reps[3], perm_with_weights(w), 1e-9 * std::abs(reps[3]));
+  EXPECT_EQ(p.replicates_ok, 60);
+  EXPECT_LT(p.lower, p.perm);
+  EXPECT_GT(p.upper, p.perm);
+  // Counter-based streams: the same seed gives the same interval, another seed another one.
+  const CoxPerm again = cox_perm(f.d, f.surv, 1, s.v, s.keep, {}, 60, 99, {}, ws);
+  EXPECT_EQ(again.lower, p.lower);
+  EXPECT_EQ(again.upper, p.upper);
+  const CoxPerm other = cox_perm(f.d, f.surv, 1, s.v, s.keep, {}, 60, 100, {}, ws);
+  EXPECT_NE(other.lower, p.lower);
 }
 
 }  // namespace
