@@ -151,8 +151,7 @@ bool chord(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, double* s
           ws.theta -= gamma(i) * (ws.hist_x.col(slot(k - i)) - ws.hist_x.col(slot(k - i - 1)) +
                                   ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1)));
     }
-    if (!std::isfinite(cox_detail::risk_sets(pr, ws.theta, ws))) return false;
-    cox_detail::score(pr, ws);
+    if (!std::isfinite(cox_detail::sweep(pr, ws.theta, ws))) return false;
   }
 }
 

@@ -103,6 +103,8 @@ struct CoxWorkspace {
   Eigen::Index n_rank = 0;              // rank rows of the last information
   RowMatrixXd xs, xs2;                  // [512 x stride] rows scaled by sqrt(weight) for the Gram kernel
   Eigen::VectorXd s1, e1, u, theta, theta0, trial, step;  // [stride]
+  Eigen::VectorXd xd;                   // [stride] sum over kept deaths of w x
+  double shift = 0.0;                   // the exp() shift of the last risk_sets (largest eta)
   Eigen::MatrixXd info, info2;          // [p x p] information (lower), scratch
   CoxSolver solver[2];                  // covariates only; covariates and v
   int with_v = 0;                       // which solver the current column set uses

@@ -36,6 +36,12 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
 /// term (ws.rank_coef, see information).
 double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws);
 
+/// The log partial likelihood and the score (into ws.u) at theta in one forward sweep over the kept rows (each
+/// row read once): U = sum_deaths w x - sum_g (h_g S1_g - a_g e1_g) needs only prefix sums, no Lambda. With exp()
+/// shifted by the last risk_sets' largest eta (falls back on risk_sets + score when theta moved it by > 300).
+/// Leaves ws.h, ws.a, ws.omega, ws.resid stale: for the chord steps, which need U alone.
+double sweep(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws);
+
 /// The score U = X'm into ws.u [stride], after risk_sets.
 void score(const Problem& pr, CoxWorkspace& ws);
 

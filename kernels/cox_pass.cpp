@@ -98,14 +98,60 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
     pr.mean_v = mean_v + residue / sum_w;
   }
   pr.abs_max_v = 0.0;
+  ws.xd.setZero(stride);
   for (Index t = 0; t < pr.n_obs; ++t) {
     const Index i = ws.rows[static_cast<std::size_t>(t)];
     ws.xk.row(t) = d.c_rows.row(i);
     const double vc = v != nullptr ? v[i] - pr.mean_v : 0.0;
     ws.xk(t, n_cov) = vc;
     pr.abs_max_v = std::max(pr.abs_max_v, std::abs(vc));
+    if (ws.dk[static_cast<std::size_t>(t)]) ws.xd.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
   }
+  ws.s1.setZero(stride);
+  ws.e1.setZero(stride);
+  ws.u.setZero(stride);
 }
+
+namespace {
+
+// One tie group's terms from S0 (risk set incl. the group), e0 (its deaths' risk) and d (their weight):
+// h = sum_k 1/D_k, a = sum_k f/D_k, sum_k log D_k, and the 2x2 factor of sum_k [1, -f][1, -f]' / D_k^2.
+struct GroupTerms {
+  double h = 0.0, a = 0.0, log_sum = 0.0, l11 = 0.0, l21 = 0.0, l22 = 0.0;
+};
+
+GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw) {
+  GroupTerms gt;
+  if (ties == CoxTies::kBreslow || dw == 1.0) {
+    gt.h = dw / s0;
+    gt.log_sum = dw * std::log(s0);
+    gt.l11 = std::sqrt(dw) / s0;
+    return gt;
+  }
+  // Efron: the tied deaths leave the risk set in equal fractions over the d terms.
+  const auto n_terms = static_cast<long>(dw);
+  double m11 = 0.0, m12 = 0.0, m22 = 0.0;
+  for (long k = 0; k < n_terms; ++k) {
+    const double f = static_cast<double>(k) / dw;
+    const double inv = 1.0 / (s0 - f * e0);
+    gt.log_sum -= std::log(inv);
+    gt.h += inv;
+    gt.a += f * inv;
+    m11 += inv * inv;
+    m12 -= f * inv * inv;
+    m22 += f * f * inv * inv;
+  }
+  // M = L L' with L = [[l11, 0], [l21, l22]]: the rank rows are l11 S1 + l21 e1 and l22 e1.
+  gt.l11 = std::sqrt(m11);
+  gt.l21 = m12 / gt.l11;
+  gt.l22 = std::sqrt(std::max(m22 - gt.l21 * gt.l21, 0.0));
+  return gt;
+}
+
+// |eta - shift| beyond which a chord sweep's fixed shift could overflow or underflow exp().
+constexpr double kMaxShiftGap = 300.0;
+
+}  // namespace
 
 double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
   const Index n_obs = pr.n_obs;
@@ -117,6 +163,7 @@ double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& 
   const double shift = ws.eta.head(n_obs).maxCoeff();
   ws.r.head(n_obs).array() = ws.wk.head(n_obs).array() * (ws.eta.head(n_obs).array() - shift).exp();
 
+  ws.shift = shift;
   double loglik = 0.0, s0 = 0.0;
   for (Index g = 0; g < pr.n_groups; ++g) {
     if (ws.gfirst[static_cast<std::size_t>(g)]) s0 = 0.0;
@@ -129,38 +176,16 @@ double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& 
         loglik += ws.wk(t) * eta[t];
       }
     }
-    ws.rank_coef.row(g).setZero();
     if (dw == 0.0) {
-      ws.h(g) = 0.0;
-      ws.a(g) = 0.0;
+      ws.h(g) = ws.a(g) = 0.0;
+      ws.rank_coef.row(g).setZero();
       continue;
     }
-    if (pr.ties == CoxTies::kBreslow || dw == 1.0) {
-      ws.h(g) = dw / s0;
-      ws.a(g) = 0.0;
-      loglik -= dw * (std::log(s0) + shift);
-      ws.rank_coef(g, 0) = std::sqrt(dw) / s0;
-      continue;
-    }
-    // Efron: the tied deaths leave the risk set in equal fractions over the d terms.
-    const auto n_terms = static_cast<long>(dw);
-    double h = 0.0, a = 0.0, m11 = 0.0, m12 = 0.0, m22 = 0.0, log_sum = 0.0;
-    for (long k = 0; k < n_terms; ++k) {
-      const double f = static_cast<double>(k) / dw;
-      const double inv = 1.0 / (s0 - f * e0);
-      log_sum -= std::log(inv);
-      h += inv;
-      a += f * inv;
-      m11 += inv * inv;
-      m12 -= f * inv * inv;
-      m22 += f * f * inv * inv;
-    }
-    ws.h(g) = h;
-    ws.a(g) = a;
-    loglik -= log_sum + dw * shift;
-    // M = L L' with L = [[l11, 0], [l21, l22]]: the rank rows are l11 S1 + l21 e1 and l22 e1.
-    const double l11 = std::sqrt(m11), l21 = m12 / l11;
-    ws.rank_coef.row(g) << l11, l21, std::sqrt(std::max(m22 - l21 * l21, 0.0));
+    const GroupTerms gt = group_terms(pr.ties, s0, e0, dw);
+    ws.h(g) = gt.h;
+    ws.a(g) = gt.a;
+    loglik -= gt.log_sum + dw * shift;
+    ws.rank_coef.row(g) << gt.l11, gt.l21, gt.l22;
   }
   // Lambda at each group: the hazard increments of the group and of every later group of its stratum
   // (earlier in time), i.e. suffix sums within the stratum in this descending order.
@@ -174,6 +199,52 @@ double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& 
       ws.omega(t) = ws.r(t) * (ws.lam(g) - (death ? ws.a(g) : 0.0));
       ws.resid(t) = (death ? ws.wk(t) : 0.0) - ws.omega(t);
     }
+  return loglik;
+}
+
+double sweep(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
+  const Index stride = ws.xk.cols();
+  const double shift = ws.shift;
+  double* s1 = ws.s1.data();
+  double* e1 = ws.e1.data();
+  double* u = ws.u.data();
+  for (Index j = 0; j < stride; ++j) u[j] = ws.xd(j);
+  double loglik = 0.0, s0 = 0.0, eta_max = -std::numeric_limits<double>::infinity();
+  for (Index g = 0; g < pr.n_groups; ++g) {
+    if (ws.gfirst[static_cast<std::size_t>(g)]) {
+      s0 = 0.0;
+      std::fill(s1, s1 + stride, 0.0);
+    }
+    double e0 = 0.0, dw = 0.0;
+    bool e1_used = false;
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      const double* x = ws.xk.row(t).data();
+      // Eigen's dot keeps several SIMD accumulators (a plain loop is one serial FMA chain: no reassociation).
+      const double eta = Eigen::Map<const Eigen::VectorXd>(x, stride).dot(theta);
+      eta_max = std::max(eta_max, eta);
+      const double r = ws.wk(t) * std::exp(eta - shift);
+      s0 += r;
+      for (Index j = 0; j < stride; ++j) s1[j] += r * x[j];
+      if (ws.dk[static_cast<std::size_t>(t)]) {
+        if (!e1_used) std::fill(e1, e1 + stride, 0.0);
+        e1_used = true;
+        e0 += r;
+        dw += ws.wk(t);
+        loglik += ws.wk(t) * eta;
+        for (Index j = 0; j < stride; ++j) e1[j] += r * x[j];
+      }
+    }
+    if (dw == 0.0) continue;
+    const GroupTerms gt = group_terms(pr.ties, s0, e0, dw);
+    loglik -= gt.log_sum + dw * shift;
+    for (Index j = 0; j < stride; ++j) u[j] -= gt.h * s1[j] - gt.a * e1[j];
+  }
+  // A shift far from this theta's largest eta risks overflow or underflow: redo with the two-pass evaluation.
+  if (!(std::abs(eta_max - shift) <= kMaxShiftGap)) {
+    const double ll = risk_sets(pr, theta, ws);
+    score(pr, ws);
+    return ll;
+  }
   return loglik;
 }
 
