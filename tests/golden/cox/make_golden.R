@@ -2,6 +2,7 @@
 # Run from this directory:  Rscript make_golden.R
 # Writes, for each data set (lung, veteran, pbc from survival; a simulated cohort):
 #   <name>_data.tsv   time, event, stratum, the covariate columns (dummies spelled out), v (NA: missing)
+# cox_weighted_expected.tsv: the simulated cohort with case weights w (Breslow; no cox.zph), same columns;
 # and cox_expected.tsv with one line per (data set, ties, strata) x term:
 #   coef, se of every model term; the model's n, events, loglik, loglik of the covariates-only model on the
 #   same rows, score test (coxph(init = c(coef(null), 0))$score), LRT, Wald for v; cox.zph chisq / p for v
@@ -18,6 +19,31 @@ write_data <- function(name, df) {
   out <- df
   for (j in names(out)) if (is.numeric(out[[j]])) out[[j]] <- fmt(out[[j]])
   write.table(out, paste0(name, "_data.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+}
+
+# Breslow fits with case weights w (frequency weights: for Breslow, R's weights and row copies agree; for Efron
+# R counts tied rows, not weights, so only Breslow is compared). No cox.zph: R's KM transform ignores weights.
+golden_weighted <- function(name, df) {
+  xs <- grep("^x_", names(df), value = TRUE)
+  out <- list()
+  for (strat in c(FALSE, TRUE)) {
+    rhs <- paste(c(xs, if (strat) "strata(stratum)"), collapse = " + ")
+    f_null <- as.formula(paste("Surv(time, event) ~", rhs))
+    f_full <- as.formula(paste("Surv(time, event) ~", paste(c(xs, "v", if (strat) "strata(stratum)"), collapse = " + ")))
+    same <- df[!is.na(df$v), ]
+    null <- coxph(f_null, data = same, weights = w, ties = "breslow", control = ctl)
+    full <- coxph(f_full, data = same, weights = w, ties = "breslow", control = ctl)
+    sc <- coxph(f_full, data = same, weights = w, ties = "breslow", control = ctl, init = c(coef(null), 0))
+    k <- length(coef(full))
+    common <- data.frame(dataset = name, ties = "breslow", strata = as.integer(strat),
+                         n = sum(same$w), events = sum(same$w * same$event),
+                         loglik = full$loglik[2], loglik_null = null$loglik[length(null$loglik)],
+                         score = sc$score, lrt = 2 * (full$loglik[2] - null$loglik[length(null$loglik)]),
+                         wald = unname((coef(full)[k] / sqrt(diag(vcov(full)))[k])^2))
+    out[[length(out) + 1]] <- cbind(common[rep(1, k), ], term = names(coef(full)),
+                                    coef = unname(coef(full)), se = unname(sqrt(diag(vcov(full)))))
+  }
+  do.call(rbind, out)
 }
 
 # df: time, event, stratum, covariate columns x_*, v.  Fits Surv(time, event) ~ x_* + v (+ strata(stratum)).
@@ -96,6 +122,8 @@ for (j in 1:6) sim[[paste0("x_num", j)]] <- num[, j]
 sim$x_bin <- bin
 sim <- cbind(sim, dummies(fac, "x_fac"))
 sim$v <- ifelse(runif(n) < 0.15, NA, vtrue)
+# Integer case weights 1..3 (bootstrap-like multiplicities; coxph refuses 0) for the weighted Breslow fits.
+sim$w <- sample(1:3, n, replace = TRUE)
 
 sets <- list(lung = lung, veteran = veteran, pbc = pbc, sim = sim)
 all <- list()
@@ -103,11 +131,14 @@ for (nm in names(sets)) {
   write_data(nm, sets[[nm]])
   all[[nm]] <- golden_rows(nm, sets[[nm]])
 }
-res <- do.call(rbind, all)
-num_cols <- sapply(res, is.numeric)
-for (j in names(res)[num_cols]) res[[j]] <- fmt(res[[j]])
-con <- file("cox_expected.tsv", "w")
-writeLines(paste("#", R.version.string, "survival", as.character(packageVersion("survival")),
-                 "- made by tests/golden/cox/make_golden.R"), con)
-write.table(res, con, sep = "\t", quote = FALSE, row.names = FALSE)
-close(con)
+write_expected <- function(res, file) {
+  num_cols <- sapply(res, is.numeric)
+  for (j in names(res)[num_cols]) res[[j]] <- fmt(res[[j]])
+  con <- file(file, "w")
+  writeLines(paste("#", R.version.string, "survival", as.character(packageVersion("survival")),
+                   "- made by tests/golden/cox/make_golden.R"), con)
+  write.table(res, con, sep = "\t", quote = FALSE, row.names = FALSE)
+  close(con)
+}
+write_expected(do.call(rbind, all), "cox_expected.tsv")
+write_expected(golden_weighted("sim", sim), "cox_weighted_expected.tsv")
