@@ -269,6 +269,44 @@ TEST(Cox, StatusPaths) {
   EXPECT_EQ(fit_cox(f.d, f.surv, nullptr, s.v, four, {}, {}, ws).status, FitStatus::kTooFewCases);
 }
 
+TEST(Cox, ChordFallsBackToNewtonAndAgreesWithIt) {
+  // A strong protein effect (HR ~ e per SD): the information at the start is far from the one at the estimate,
+  // the chord contracts slowly and must hand over to Newton; every path ends at the same estimate.
+  const auto study = testing::simulate_protein_study(3000, 4, 4, 3, 0.1, 0.0, 41);
+  const auto o = testing::simulate_survival(study, 1.0, 0.3, 2, 43);
+  const SharedDesign d = make_shared_design(study.raw);
+  const CoxSurvival surv = make_cox_survival(o.time, o.event, o.stratum);
+  CoxWorkspace ws;
+  const CoxNull null = make_cox_null(d, surv, study.all, {}, {}, ws);
+  CoxOptions newton;
+  newton.chord = false;
+  CoxOptions strict;  // a contraction limit the chord cannot meet at this effect size
+  strict.chord_max_rate = 0.01;
+  const CoxFit a = fit_cox(d, surv, &null, study.v, study.keep, {}, {}, ws);
+  const CoxFit b = fit_cox(d, surv, &null, study.v, study.keep, {}, {}, ws, newton);
+  const CoxFit c = fit_cox(d, surv, &null, study.v, study.keep, {}, {}, ws, strict);
+  ASSERT_EQ(a.status, FitStatus::kOk);
+  ASSERT_EQ(b.status, FitStatus::kOk);
+  ASSERT_EQ(c.status, FitStatus::kOk);
+  EXPECT_EQ(b.chord_iterations, 0);
+  EXPECT_GT(b.iterations, 1);
+  EXPECT_GT(c.iterations, 1);  // Newton took over
+  const Eigen::Index jv = d.n_cov();
+  EXPECT_GT(b.beta(jv), 0.5);
+  for (const CoxFit* f : {&a, &c}) {
+    EXPECT_NEAR(f->beta(jv), b.beta(jv), 1e-10 * std::abs(b.beta(jv)));
+    EXPECT_NEAR(f->se(jv), b.se(jv), 1e-8 * b.se(jv));
+    EXPECT_NEAR(f->score, b.score, 1e-9 * b.score);
+    EXPECT_NEAR(f->lrt, b.lrt, 1e-9 * b.lrt);
+    EXPECT_NEAR(f->ph_global_chisq, b.ph_global_chisq, 1e-7 * b.ph_global_chisq);
+  }
+  // Too few Newton steps allowed: not converged, an ERRCODE rather than a wrong number.
+  newton.max_iter = 1;
+  const CoxFit n1 = fit_cox(d, surv, &null, study.v, study.keep, {}, {}, ws, newton);
+  EXPECT_EQ(n1.status, FitStatus::kNotConverged);
+  EXPECT_TRUE(std::isnan(n1.beta(jv)));
+}
+
 TEST(Cox, InactiveColumnEqualsDroppingIt) {
   const Small s = make_small(200, 12);
   const Fitted f = setup(s, true);
