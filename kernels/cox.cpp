@@ -326,6 +326,7 @@ CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
     // the information on these rows when they are most of the null's.
     const bool h0_fits = null != nullptr && null->ok() && same_mask(active, null->active) && null->ties == opt.ties;
     const NewtonResult r0 = newton(pr, opt, ws, h0_fits ? &null->info : nullptr, false);
+    fit.null_chord_iterations = r0.chord_iterations;
     if (r0.status != FitStatus::kOk) {
       fit.status = r0.status;
       return fit;

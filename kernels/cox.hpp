@@ -74,6 +74,7 @@ struct CoxFit {
   int ph_global_df = 0;
   int iterations = 0;           // Newton steps of the full fit (after its chord steps)
   int chord_iterations = 0;     // chord steps of the full fit
+  int null_chord_iterations = 0;  // chord steps of the covariates-only refit on these rows (0: null reused)
   int n_obs = 0;                // kept rows (sum of weights)
   int n_events = 0;             // kept events (sum of weights)
   FitStatus status = FitStatus::kOk;
