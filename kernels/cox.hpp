@@ -110,6 +110,14 @@ struct CoxWorkspace {
   CoxSolver solver[2];                  // covariates only; covariates and v
   int with_v = 0;                       // which solver the current column set uses
   Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
+  RowMatrixXd zs_pos, zs_neg;           // [512 x z stride] dense columns and v of rows scaled by sqrt|w| (cox_gram)
+  Eigen::VectorXd z_row;                // [z stride] one row's dense columns and v
+  std::vector<Eigen::Index> dense_index;  // [n_dense + 1] their columns in xk
+  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> lk;  // [n_samples x n_groups]
+                                        // level codes of kept row t
+  Eigen::MatrixXd dense_pos, dense_neg; // [nz x nz] their Grams
+  RowMatrixXd level_sums;               // [level rows x z stride] sum over a level's rows of w z
+  Eigen::MatrixXd level_cross;          // [level rows x level rows] sum of w at two groups' levels
   Eigen::MatrixXd hist_x, hist_s, hist_u;  // [stride x depth + 1] chord iterates, steps, scores (a ring)
   std::vector<Eigen::Index> cols;       // active columns (q)
   Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform

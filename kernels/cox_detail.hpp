@@ -55,6 +55,10 @@ Eigen::Index information(const Problem& pr, CoxWorkspace& ws);
 double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_information, CoxWorkspace& ws,
             Eigen::Index* n_rank);
 
+/// Adds sum_t w_t x_t x_t' over the kept rows (x_t = [c row of ws.rows[t], v = ws.xk(t, n_cov)], w [n_obs] of any
+/// sign) to the lower triangle of g [p x p], in SharedDesign's compressed layout (cox_gram.cpp).
+void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::MatrixXd> g, CoxWorkspace& ws);
+
 /// Adds sum_i w_i x_i x_i' over rows x_i = xk.row(k) (k < n) to the lower triangle of g [p x p], w of any sign.
 void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n, Eigen::Ref<Eigen::MatrixXd> g,
                  CoxWorkspace& ws);

@@ -26,7 +26,15 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
   PWAS_ASSERT(weights.empty() || static_cast<Index>(weights.size()) == n);
   const Index stride = d.c_rows.cols();
   PWAS_ASSERT(stride > n_cov);
-  if (ws.xk.rows() != n || ws.xk.cols() != stride) ws.xk.setZero(n, stride);
+  // Sized on first use and whenever a fit brings another design width, sample count or more tie groups (one
+  // workspace per thread serves every analysis and outcome); then no allocation per fit.
+  const Index n_groups = s.n_groups();
+  if (ws.xk.rows() != n || ws.xk.cols() != stride) {
+    ws.xk.setZero(n, stride);
+    ws.xs.setZero(kBlock, stride);
+    ws.xs2.setZero(kBlock, stride);
+    ws.rank.resize(0, 0);
+  }
   if (ws.wk.size() != n) {
     ws.wk.resize(n);
     ws.eta.resize(n);
@@ -37,19 +45,20 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
     for (Index i = 0; i < n; ++i) ws.ident[static_cast<std::size_t>(i)] = i;
     ws.dk.resize(static_cast<std::size_t>(n));
     ws.rows.reserve(static_cast<std::size_t>(n));
-    ws.gstart.reserve(static_cast<std::size_t>(s.n_groups() + 1));
-    ws.gfirst.reserve(static_cast<std::size_t>(s.n_groups()));
-    ws.h.resize(s.n_groups());
-    ws.a.resize(s.n_groups());
-    ws.lam.resize(s.n_groups());
-    ws.gt.resize(s.n_groups());
-    ws.rank.setZero(2 * s.n_groups(), stride);
-    ws.rank_coef.setZero(s.n_groups(), 3);
-    ws.rank_group.resize(static_cast<std::size_t>(2 * s.n_groups()));
-    ws.zph_w.resize(std::max<Index>(n, 2 * s.n_groups()));
-    ws.xs.setZero(kBlock, stride);
-    ws.xs2.setZero(kBlock, stride);
+    ws.zph_w.resize(0);
   }
+  if (ws.rank.rows() < 2 * n_groups) {
+    ws.gstart.reserve(static_cast<std::size_t>(n_groups + 1));
+    ws.gfirst.reserve(static_cast<std::size_t>(n_groups));
+    ws.h.resize(n_groups);
+    ws.a.resize(n_groups);
+    ws.lam.resize(n_groups);
+    ws.gt.resize(n_groups);
+    ws.rank.setZero(2 * n_groups, stride);
+    ws.rank_coef.setZero(n_groups, 3);
+    ws.rank_group.resize(static_cast<std::size_t>(2 * n_groups));
+  }
+  if (ws.zph_w.size() < std::max<Index>(n, 2 * n_groups)) ws.zph_w.resize(std::max<Index>(n, 2 * n_groups));
   ws.rows.clear();
   ws.gstart.clear();
   ws.gfirst.clear();
@@ -99,9 +108,11 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
   }
   pr.abs_max_v = 0.0;
   ws.xd.setZero(stride);
+  if (ws.lk.rows() != n || ws.lk.cols() != d.level.cols()) ws.lk.resize(n, d.level.cols());
   for (Index t = 0; t < pr.n_obs; ++t) {
     const Index i = ws.rows[static_cast<std::size_t>(t)];
     ws.xk.row(t) = d.c_rows.row(i);
+    ws.lk.row(t) = d.level.row(i);
     const double vc = v != nullptr ? v[i] - pr.mean_v : 0.0;
     ws.xk(t, n_cov) = vc;
     pr.abs_max_v = std::max(pr.abs_max_v, std::abs(vc));
@@ -266,13 +277,10 @@ void score(const Problem& pr, CoxWorkspace& ws) {
 Index information(const Problem& pr, CoxWorkspace& ws) {
   const Index p = pr.p;
   ws.info.setZero(p, p);
+  compressed_gram(pr, ws.omega.data(), ws.info, ws);
   ws.s1.setZero(ws.xk.cols());
   ws.e1.setZero(ws.xk.cols());
-  Index nr = 0, nb = 0;
-  auto flush = [&] {
-    add_gram_lower(ws.info, ws.xs.topRows(nb).leftCols(p));
-    nb = 0;
-  };
+  Index nr = 0;
   for (Index g = 0; g < pr.n_groups; ++g) {
     if (ws.gfirst[static_cast<std::size_t>(g)]) ws.s1.setZero();
     const bool events = ws.rank_coef(g, 0) != 0.0;
@@ -281,8 +289,6 @@ Index information(const Problem& pr, CoxWorkspace& ws) {
       const auto x = ws.xk.row(t);
       ws.s1.noalias() += ws.r(t) * x.transpose();
       if (ws.dk[static_cast<std::size_t>(t)]) ws.e1.noalias() += ws.r(t) * x.transpose();
-      ws.xs.row(nb++) = std::sqrt(ws.omega(t)) * x;
-      if (nb == kBlock) flush();
     }
     if (!events) continue;
     const double l11 = ws.rank_coef(g, 0), l21 = ws.rank_coef(g, 1), l22 = ws.rank_coef(g, 2);
@@ -293,7 +299,6 @@ Index information(const Problem& pr, CoxWorkspace& ws) {
       ws.rank.row(nr++) = (l22 * ws.e1).transpose();
     }
   }
-  if (nb > 0) flush();
   ws.info2.setZero(p, p);
   for (Index k0 = 0; k0 < nr; k0 += kBlock)
     add_gram_lower(ws.info2, ws.rank.middleRows(k0, std::min(kBlock, nr - k0)).leftCols(p));

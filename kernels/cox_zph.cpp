@@ -101,7 +101,7 @@ void weighted_information(const Problem& pr, int power, bool only_v, Eigen::Ref<
   out.setZero();
   row_weights(pr, power, ws);
   if (!only_v) {
-    signed_gram(ws.xk, ws.zph_w, pr.n_obs, out, ws);
+    compressed_gram(pr, ws.zph_w.data(), out, ws);
     rank_weights(power, ws);
     signed_gram(ws.rank, ws.zph_w, ws.n_rank, out, ws);
     return;

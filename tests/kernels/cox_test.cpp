@@ -345,6 +345,17 @@ TEST(Cox, WorkspaceReuseAcrossMasksIsExact) {
     EXPECT_EQ(a.se(j), b.se(j));
   }
   EXPECT_EQ(a.ph_chisq, b.ph_chisq);
+  // One workspace across analyses: a narrower design with fewer tie groups (no strata), then this one again.
+  Eigen::MatrixXd raw2(s.raw.rows(), 2);
+  raw2 << s.raw.col(0), s.raw.col(3);
+  const SharedDesign d2 = make_shared_design(raw2);
+  const CoxSurvival pooled = make_cox_survival(s.time, s.event, {});
+  ASSERT_LT(pooled.n_groups(), f.surv.n_groups());
+  CoxWorkspace shared;
+  fit_cox(d2, pooled, nullptr, s.v, s.keep, {}, {}, shared);
+  const CoxFit c = fit_cox(f.d, f.surv, nullptr, s.v, s.keep, {}, {}, shared);
+  for (int j = 1; j <= 4; ++j) EXPECT_EQ(a.beta(j), c.beta(j));
+  EXPECT_EQ(a.ph_global_chisq, c.ph_global_chisq);
 }
 
 TEST(Cox, ScoreScreenFromTheNullModel) {
