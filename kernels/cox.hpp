@@ -110,8 +110,11 @@ struct CoxWorkspace {
   CoxSolver solver[2];                  // covariates only; covariates and v
   int with_v = 0;                       // which solver the current column set uses
   Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
-  RowMatrixXd zs_pos, zs_neg;           // [512 x z stride] dense columns and v of rows scaled by sqrt|w| (cox_gram)
-  Eigen::VectorXd z_row;                // [z stride] one row's dense columns and v
+  RowMatrixXd zs;                       // [512 x z stride] dense columns and v of a block's rows scaled by sqrt|w|
+                                        // (cox_gram: positive weights from the top, negative from the bottom)
+  std::vector<Eigen::Index> blk_slot, blk_t, blk_order, level_start;  // [512] a block's rows: slot in zs, kept
+                                        // row; slots sorted by level; [codes + 1] run starts
+  Eigen::VectorXd blk_coef, blk_coef_sorted;  // [512] sign(w) sqrt|w| per row, in level order
   std::vector<Eigen::Index> dense_index;  // [n_dense + 1] their columns in xk
   Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> lk;  // [n_samples x n_groups]
                                         // level codes of kept row t

@@ -3,6 +3,7 @@
 // group, and with c_j = 1{level = j} - m_j for a dummy column j (W = sum w, S_j = sum over level j's rows of w z,
 // W_j = S_j(0), T_jk = sum of w over rows at levels j and k of two groups):
 //   sum w z z'           the dense Gram (register-tiled, rows scaled by sqrt|w|, signs apart)
+//   S_j                  per block: rows counting-sorted by level, then rows_axpy per level
 //   sum w c_j z          = S_j - m_j sum w z
 //   sum w c_j c_j        = (1 - 2 m_j) W_j + m_j^2 W
 //   sum w c_j c_k        = T_jk - m_k W_j - m_j W_k + m_j m_k W     (T_jk = 0 within a group)
@@ -26,52 +27,72 @@ void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::Matri
   const Index nz = n_dense + 1;          // dense columns and v
   const Index zstride = d.z_rows.cols();  // > n_dense: room for v
   const auto n_groups = static_cast<Index>(d.groups.size());
-  if (ws.zs_pos.rows() != kBlock || ws.zs_pos.cols() != zstride) {
-    ws.zs_pos.setZero(kBlock, zstride);
-    ws.zs_neg.setZero(kBlock, zstride);
-    ws.z_row.setZero(zstride);
+  if (ws.zs.rows() != kBlock || ws.zs.cols() != zstride) {
+    ws.zs.setZero(kBlock, zstride);
+    ws.blk_slot.resize(kBlock);
+    ws.blk_t.resize(kBlock);
+    ws.blk_coef.resize(kBlock);
+    ws.blk_order.resize(kBlock);
+    ws.blk_coef_sorted.resize(kBlock);
   }
   // Every call: a workspace may serve designs of the same width but other dense columns (no allocation once the
-  // vector has the capacity).
+  // vectors have the capacity).
   ws.dense_index.assign(d.dense_cols.begin(), d.dense_cols.end());
   ws.dense_index.push_back(d.n_cov());
+  Index max_codes = 0;
+  for (const DummyGroup& grp : d.groups) max_codes = std::max(max_codes, static_cast<Index>(grp.cols.size()) + 1);
+  ws.level_start.resize(static_cast<std::size_t>(max_codes + 1));
   ws.dense_pos.setZero(nz, nz);
   ws.dense_neg.setZero(nz, nz);
   ws.level_sums.setZero(d.level_rows, zstride);
   ws.level_cross.setZero(d.level_rows, d.level_rows);
-  Index np = 0, nn = 0;
-  for (Index t = 0; t < pr.n_obs; ++t) {
-    const double wt = w[t];
-    if (wt == 0.0) continue;
+  for (Index t0 = 0; t0 < pr.n_obs; t0 += kBlock) {
+    const Index t1 = std::min(t0 + kBlock, pr.n_obs);
+    // Rows of positive weight fill the block from the top, negative ones from the bottom, scaled by sqrt|w|:
     // z = the dense columns and v of kept row t, picked from its contiguous row of xk (in cache, unlike the
     // design row, which the risk-set order visits at random).
-    const double* x = ws.xk.row(t).data();
-    double* z = ws.z_row.data();
-    for (Index a = 0; a < nz; ++a) z[a] = x[ws.dense_index[static_cast<std::size_t>(a)]];
-    const double sw = std::sqrt(std::abs(wt));
-    if (wt > 0.0) {
-      ws.zs_pos.row(np++).head(nz) = sw * ws.z_row.head(nz);
-      if (np == kBlock) {
-        add_gram_lower(ws.dense_pos, ws.zs_pos.leftCols(nz));
-        np = 0;
-      }
-    } else {
-      ws.zs_neg.row(nn++).head(nz) = sw * ws.z_row.head(nz);
-      if (nn == kBlock) {
-        add_gram_lower(ws.dense_neg, ws.zs_neg.leftCols(nz));
-        nn = 0;
-      }
+    Index np = 0, nn = 0, m = 0;
+    for (Index t = t0; t < t1; ++t) {
+      const double wt = w[t];
+      if (wt == 0.0) continue;
+      const double sw = std::sqrt(std::abs(wt));
+      const Index slot = wt > 0.0 ? np++ : kBlock - 1 - nn++;
+      const double* x = ws.xk.row(t).data();
+      double* z = ws.zs.row(slot).data();
+      for (Index a = 0; a < nz; ++a) z[a] = sw * x[ws.dense_index[static_cast<std::size_t>(a)]];
+      ws.blk_slot[static_cast<std::size_t>(m)] = slot;
+      ws.blk_coef(m) = wt > 0.0 ? sw : -sw;  // coef * (sqrt|w| z) = w z
+      ws.blk_t[static_cast<std::size_t>(m)] = t;
+      ++m;
+      const std::uint16_t* lev = ws.lk.row(t).data();
+      for (Index a = 0; a < n_groups; ++a)
+        for (Index b = a + 1; b < n_groups; ++b)
+          ws.level_cross(d.groups[static_cast<std::size_t>(b)].offset + lev[b],
+                         d.groups[static_cast<std::size_t>(a)].offset + lev[a]) += wt;
     }
-    const std::uint16_t* lev = ws.lk.row(t).data();
+    if (np > 0) add_gram_lower(ws.dense_pos, ws.zs.topRows(np).leftCols(nz));
+    if (nn > 0) add_gram_lower(ws.dense_neg, ws.zs.bottomRows(nn).leftCols(nz));
+    // Level sums S_j += w z level by level: the block's rows counting-sorted by level, then rows_axpy with the
+    // sum in registers (a row-by-row scatter stalls on store forwarding when consecutive rows share a level).
     for (Index a = 0; a < n_groups; ++a) {
-      const Index la = d.groups[static_cast<std::size_t>(a)].offset + lev[a];
-      ws.level_sums.row(la).noalias() += wt * ws.z_row;
-      for (Index b = a + 1; b < n_groups; ++b)
-        ws.level_cross(d.groups[static_cast<std::size_t>(b)].offset + lev[b], la) += wt;
+      const DummyGroup& grp = d.groups[static_cast<std::size_t>(a)];
+      const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
+      Index* start = ws.level_start.data();
+      std::fill(start, start + n_codes + 1, Index{0});
+      for (Index k = 0; k < m; ++k) ++start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a) + 1];
+      for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
+      for (Index k = 0; k < m; ++k) {
+        const Index to = start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a)]++;
+        ws.blk_order[static_cast<std::size_t>(to)] = ws.blk_slot[static_cast<std::size_t>(k)];
+        ws.blk_coef_sorted(to) = ws.blk_coef(k);
+      }
+      // start[c] is now the end of code c's run.
+      for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
+        if (start[c] > first)
+          rows_axpy(ws.zs.data(), zstride, ws.blk_order.data() + first, start[c] - first,
+                    ws.blk_coef_sorted.data() + first, ws.level_sums.row(grp.offset + c).data());
     }
   }
-  if (np > 0) add_gram_lower(ws.dense_pos, ws.zs_pos.topRows(np).leftCols(nz));
-  if (nn > 0) add_gram_lower(ws.dense_neg, ws.zs_neg.topRows(nn).leftCols(nz));
   ws.dense_pos.triangularView<Eigen::Lower>() -= ws.dense_neg;
   const Eigen::MatrixXd& dense = ws.dense_pos;
 
