@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/survival_frame.hpp"
+#include "kernels/assert.hpp"
 #include "io/error.hpp"
 #include "kernels/logistic.hpp"
 
@@ -31,11 +33,11 @@ const io::Column& require_column(const io::CohortMeta& meta, const io::AnalysisC
 }
 
 bool is_missing(const io::Column& c, std::size_t i) {
-  return c.kind == io::ColumnKind::kNumeric ? std::isnan(c.numeric[i]) : c.codes[i] < 0;
+  return c.holds_numbers() ? std::isnan(c.numeric[i]) : c.codes[i] < 0;
 }
 
 double numeric_value(const io::Column& c, std::size_t i) {
-  return c.kind == io::ColumnKind::kNumeric ? c.numeric[i] : static_cast<double>(c.codes[i]);
+  return c.holds_numbers() ? c.numeric[i] : static_cast<double>(c.codes[i]);
 }
 
 std::unordered_set<std::int64_t> read_eid_file(const std::string& path) {
@@ -96,7 +98,7 @@ Expanded expand_covariate(const io::Column& c, bool force_categorical, const std
                           std::vector<std::string>& log) {
   Expanded e;
   const auto n = static_cast<Eigen::Index>(rows.size());
-  if (c.kind == io::ColumnKind::kNumeric && !force_categorical) {
+  if (c.holds_numbers() && !force_categorical) {
     Eigen::VectorXd v(n);
     for (Eigen::Index r = 0; r < n; ++r) v(r) = c.numeric[static_cast<std::size_t>(rows[static_cast<std::size_t>(r)])];
     if (n > 0 && (v.array() == v(0)).all()) {
@@ -197,6 +199,33 @@ void check_full_rank(const Eigen::MatrixXd& c, const std::vector<std::string>& n
                                a.source, a.name, qr.rank(), scaled.cols(), fmt::join(aliased, ", ")));
 }
 
+/// Copies the survival outcome onto the plan rows and numbers the strata present, in key order.
+void fill_survival(FitPlan& p, const SurvivalFrame& surv, const std::vector<std::int64_t>& strata,
+                   const std::string& outcome) {
+  const auto n_rows = static_cast<Eigen::Index>(p.rows.size());
+  p.surv_time.resize(n_rows);
+  p.surv_event.resize(p.rows.size());
+  p.stratum.assign(p.rows.size(), 0);
+  std::int64_t events = 0;
+  for (std::size_t r = 0; r < p.rows.size(); ++r) {
+    const auto i = static_cast<std::size_t>(p.rows[r]);
+    p.surv_time(static_cast<Eigen::Index>(r)) = surv.years[i];
+    p.surv_event[r] = surv.event[i];
+    events += surv.event[i];
+  }
+  p.n_strata = p.rows.empty() ? 0 : 1;
+  if (!strata.empty()) {
+    std::map<std::int64_t, std::int32_t> index;
+    for (std::int64_t row : p.rows) index.emplace(strata[static_cast<std::size_t>(row)], 0);
+    std::int32_t next = 0;
+    for (auto& [key, id] : index) id = next++;
+    for (std::size_t r = 0; r < p.rows.size(); ++r) p.stratum[r] = index.at(strata[static_cast<std::size_t>(p.rows[r])]);
+    p.n_strata = next;
+  }
+  p.n_cases = events;
+  p.log.push_back(fmt::format("events of {}: {} of {}; strata: {}", outcome, events, n_rows, p.n_strata));
+}
+
 }  // namespace
 
 SampleSelection select_samples(const io::CohortMeta& meta, const io::AnalysisConfig& a) {
@@ -255,7 +284,27 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
     if (std::find(a.covariates.begin(), a.covariates.end(), name) == a.covariates.end())
       throw InputError(fmt::format("{}: categorical '{}' is not among the covariates", where_of(a, name), name));
 
-  const io::Column* out_col = p.protein_outcome ? nullptr : &require_column(meta, a, outcome, "outcome");
+  const bool cox = a.model == io::ModelKind::kCox;
+  SurvivalFrame surv;
+  std::vector<std::int64_t> strata;
+  if (cox) {
+    const auto o = std::find_if(a.survival.begin(), a.survival.end(),
+                                [&](const io::SurvivalOutcome& s) { return s.name == outcome; });
+    PWAS_ASSERT(o != a.survival.end());
+    if (!a.strata.empty()) {
+      strata = strata_keys(meta, a);
+      for (std::size_t i = 0; i < n; ++i)
+        if (keep[i] && strata[i] < 0) keep[i] = 0;
+      p.log.push_back(fmt::format("with strata observed: {}", count(keep)));
+    }
+    surv = survival_frame(meta, a, *o, keep);
+    p.log.insert(p.log.end(), surv.log.begin(), surv.log.end());
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[i] && !surv.usable[i]) keep[i] = 0;
+    p.log.push_back(fmt::format("with survival outcome {}: {}", outcome, count(keep)));
+  }
+  const io::Column* out_col =
+      p.protein_outcome || cox ? nullptr : &require_column(meta, a, outcome, "outcome");
   const io::Column* pred_col = p.protein_predictor ? nullptr : &require_column(meta, a, predictor, "predictor");
   if (out_col) {
     for (std::size_t i = 0; i < n; ++i)
@@ -309,7 +358,7 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
     p.outcome_values = gather(*out_col);
     if (a.model == io::ModelKind::kLogistic) {
       const bool binary = (p.outcome_values.array() == 0.0 || p.outcome_values.array() == 1.0).all() &&
-                          (out_col->kind == io::ColumnKind::kNumeric || out_col->levels.size() == 2);
+                          (out_col->holds_numbers() || out_col->levels.size() == 2);
       if (!binary)
         throw InputError(fmt::format("{}: analysis '{}': logistic outcome '{}' must be coded 0/1 or have two "
                                      "levels", where_of(a, outcome), a.name, outcome));
@@ -318,6 +367,7 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
     }
   }
   if (pred_col) p.predictor_values = gather(*pred_col);
+  if (cox) fill_survival(p, surv, strata, outcome);
   p.terms = names;
   p.terms.push_back(p.protein_predictor ? std::string(io::kProteinWord) : predictor);
   p.design = kernels::make_shared_design(std::move(c));

@@ -34,7 +34,13 @@ struct FitPlan {
   Eigen::VectorXd predictor_values;    // [n_rows] when the predictor is a column
   Eigen::VectorXd null_start;          // [n_cov + 1] logistic start: covariates-only fit, 0 for the predictor
   kernels::LogisticNull null_model;    // logistic: covariates-only fit on all rows, reused by every protein's fit
-  std::int64_t n_cases = -1;           // logistic: cases among rows
+  std::int64_t n_cases = -1;           // logistic: cases among rows; cox: events among rows
+  // Cox: the survival outcome on the plan rows (non-eligible samples are not rows). The Cox likelihood has no
+  // intercept: its fit ignores design column 0, which stays so that every model shares one design layout.
+  Eigen::VectorXd surv_time;               // [n_rows] follow-up in years
+  std::vector<std::uint8_t> surv_event;    // [n_rows] 1 = event, 0 = censored
+  std::vector<std::int32_t> stratum;       // [n_rows] 0..n_strata-1; all 0 without strata
+  std::int32_t n_strata = 0;               // cox: strata among the rows
   std::vector<LevelGroup> groups;      // categorical covariates
   std::vector<std::string> log;        // sample counts after each step
 };
@@ -49,7 +55,8 @@ struct SampleSelection {
 SampleSelection select_samples(const io::CohortMeta& meta, const io::AnalysisConfig& a);
 
 /// Builds the plan for one outcome × predictor pair; throws InputError for unknown columns, a non-binary
-/// logistic outcome, or covariates that are collinear on the analysis samples.
+/// logistic outcome, a survival outcome or stratum of the wrong kind, or covariates that are collinear on the
+/// analysis samples. For Cox, `outcome` is the name of one of the analysis' survival outcomes.
 FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, const SampleSelection& sel,
                    const std::string& outcome, const std::string& predictor);
 

@@ -12,6 +12,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+}  // namespace
+
 io::ResultRow blank_row(const FitPlan& plan, const std::string& protein) {
   io::ResultRow r;
   r.outcome = plan.protein_outcome ? protein : plan.outcome;
@@ -41,10 +43,7 @@ void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double d
   }
 }
 
-}  // namespace
-
-std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
-                                   const FitSettings& s, FitScratch& sc) {
+void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   const bool has_protein = values != nullptr;
   sc.keep.assign(static_cast<std::size_t>(n), 1);
@@ -64,6 +63,12 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
     if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.keep);
     else if (s.transform == io::ProteinTransform::kZscore) kernels::zscore(sc.protein, sc.keep);
   }
+}
+
+std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
+                                   const FitSettings& s, FitScratch& sc) {
+  const auto n = static_cast<Eigen::Index>(plan.rows.size());
+  prepare_protein(plan, values, s, sc);
   const Eigen::VectorXd& v = plan.protein_predictor ? sc.protein : plan.predictor_values;
   const Eigen::VectorXd& y = plan.protein_outcome ? sc.protein : plan.outcome_values;
 

@@ -34,6 +34,16 @@ struct FitScratch {
   double df = 0.0;                     // linear: residual degrees of freedom
 };
 
+/// A result row of `plan` for `protein` (its name; empty without a protein) with every statistic NaN.
+io::ResultRow blank_row(const FitPlan& plan, const std::string& protein);
+
+/// Fills the statistics of one term: Wald t with df (linear) or z (logistic), CI as R's confint.lm / confint.default.
+void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double df);
+
+/// Fills sc.protein (transformed on its kept rows), sc.keep and sc.active for the protein column `values` (cohort
+/// order, NaN = missing; null when the plan has no protein): complete cases, level guard, then the transform.
+void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc);
+
 /// Fits `plan` with the protein column `values` (cohort order, NaN = missing; null when the plan has no protein)
 /// and returns its rows (one, or one per term with report = "all"). Failures become ERRCODEs, never exceptions.
 std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,

@@ -105,6 +105,11 @@ int main(int argc, char** argv) {
       std::printf("simulated %lld participants x %d assays in %.1f s (planted: isolation %d, loneliness %d)\n",
                   static_cast<long long>(report.n), report.n_assays, report.seconds, report.planted_isolation,
                   report.planted_loneliness);
+      for (const auto& o : report.outcomes)
+        std::printf("  %-10s prevalent %5.2f%%  incident %5.2f%%  median follow-up %.1f y  planted HRs %d\n",
+                    o.name.c_str(), 100.0 * static_cast<double>(o.prevalent) / static_cast<double>(report.n),
+                    100.0 * static_cast<double>(o.events) / static_cast<double>(report.n - o.prevalent),
+                    o.median_follow_up, o.planted);
       for (const auto& f : report.files) std::printf("  %s\n", f.c_str());
     } else if (*import) {
       imp.missing_codes = parse_codes(codes);

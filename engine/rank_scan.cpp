@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "engine/group_scan.hpp"
 #include "engine/scan.hpp"
 #include "engine/stop_signal.hpp"
 
@@ -16,18 +17,20 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPlan>& plans,
                          const std::vector<std::int64_t>& proteins, const io::AnalysisConfig& a,
                          const FitSettings& settings, int threads, int block_proteins, const CheckpointStore& store,
-                         const std::vector<ResampleShared>* shared, std::uint64_t seed) {
+                         const std::vector<ResampleShared>* shared, std::uint64_t seed, int resample_block) {
   RankScanResult result;
   RankOutput& out = result.output;
   out.per_plan.resize(plans.size());
   const auto& meta = reader.meta();
-  double read_s = 0, fit_s = 0, resample_s = 0;
+  double read_s = 0, resample_s = 0, replicate_s = 0;   // resample_s: fits (+ resampling columns)
   const io::ResamplingConfig& rc = a.resampling;
   const bool resampling = shared != nullptr && rc.any();
   std::int64_t block_size = block_proteins;
   // 1 GiB of resampling columns per rank: large blocks amortise generating each replicate over more proteins.
   if (resampling)
-    block_size = std::max<std::int64_t>(block_size, resample_block_proteins(plans, rc, settings.model == io::ModelKind::kLogistic, 1024.0 * 1024 * 1024));
+    block_size = resample_block > 0 ? resample_block
+                                    : std::max<std::int64_t>(block_size, resample_block_proteins(plans, rc, settings.model == io::ModelKind::kLogistic,
+                                                                                                 1024.0 * 1024 * 1024));
   if (resampling && rc.max_t) out.replicate_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
   const auto n = static_cast<std::int64_t>(proteins.size());
   std::int64_t i = 0;
@@ -74,14 +77,16 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
                               settings.model == io::ModelKind::kLogistic);
       }
       t0 = Clock::now();
-      rows = scan_block(plans, kept, ids, names, settings, threads, resampling ? &br : nullptr);
-      fit_s += seconds_since(t0);
+      rows = uses_group_scan(settings, plans.front(), resampling)
+                 ? scan_block_grouped(plans, settings, kept, ids, names, threads, resampling ? &br : nullptr)
+                 : scan_block(plans, kept, ids, names, settings, threads);
+      resample_s += seconds_since(t0);   // fits and resampling columns
       if (resampling) {
         t0 = Clock::now();
         if (rc.max_t) block_max.assign(static_cast<std::size_t>(rc.permutations), 0.0);
         for (std::size_t p = 0; p < plans.size(); ++p)
-          run_replicates(plans[p], (*shared)[p], br.blocks[p], rc, seed, threads, rows[p], block_max);
-        resample_s += seconds_since(t0);
+          result.resample_flops += run_replicates(plans[p], (*shared)[p], br.blocks[p], rc, seed, threads, rows[p], block_max);
+        replicate_s += seconds_since(t0);
       }
     }
     store.save_block(rows, ids, dropped, block_max);
@@ -91,8 +96,8 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
     out.qc_dropped.insert(out.qc_dropped.end(), dropped.begin(), dropped.end());
     i = j;
   }
-  out.timings = {read_s, fit_s + resample_s};
-  result.resample_seconds = resample_s;
+  out.timings = {read_s, resample_s + replicate_s};
+  result.resample_seconds = replicate_s;
   return result;
 }
 

@@ -89,6 +89,8 @@ std::vector<std::byte> pack(const RankOutput& out) {
       w.put(pr.protein);
       w.put<std::uint64_t>(pr.rows.size());
       for (const auto& r : pr.rows) put_row(w, r);
+      w.put<std::uint64_t>(pr.split.size());
+      for (double v : pr.split) w.put(v);
     }
   }
   w.put<std::uint64_t>(out.qc_dropped.size());
@@ -111,6 +113,8 @@ RankOutput unpack(const std::vector<std::byte>& bytes, std::size_t n_plans) {
       pr.protein = rd.get<std::int64_t>();
       pr.rows.resize(rd.get<std::uint64_t>());
       for (auto& r : pr.rows) r = get_row(rd);
+      pr.split.resize(rd.get<std::uint64_t>());
+      for (auto& v : pr.split) v = rd.get<double>();
     }
   }
   out.qc_dropped.resize(rd.get<std::uint64_t>());

@@ -19,6 +19,14 @@ ResampleShared make_resample_shared(const FitPlan& plan, const FitSettings& s) {
   ResampleShared sh;
   const auto& d = plan.design;
   const Eigen::Index n = d.n_samples();
+  {
+    const Eigen::VectorXd& side = plan.protein_outcome ? plan.predictor_values : plan.outcome_values;
+    bool binary = side.size() == n;
+    for (Eigen::Index i = 0; binary && i < n; ++i) binary = side(i) == 0.0 || side(i) == 1.0;
+    sh.strata.assign(static_cast<std::size_t>(n), 0);
+    if (binary)
+      for (Eigen::Index i = 0; i < n; ++i) sh.strata[static_cast<std::size_t>(i)] = side(i) == 1.0 ? 1 : 0;
+  }
   sh.logistic = s.model == io::ModelKind::kLogistic;
   if (sh.logistic) {
     if (!plan.null_model.ok()) return sh;
@@ -31,6 +39,8 @@ ResampleShared make_resample_shared(const FitPlan& plan, const FitSettings& s) {
       sh.a1(i) = plan.outcome_values(i) - mu;
       sh.a2(i) = mu * (1.0 - mu);
     }
+    sh.null_all_rows = static_cast<Eigen::Index>(plan.null_model.keep.size()) == n;
+    for (auto k : plan.null_model.keep) sh.null_all_rows = sh.null_all_rows && k != 0;
     sh.usable = true;
     return sh;
   }
@@ -59,7 +69,8 @@ ResampleShared make_resample_shared(const FitPlan& plan, const FitSettings& s) {
 
 std::int64_t resample_block_proteins(const std::vector<FitPlan>& plans, const io::ResamplingConfig& rc,
                                      bool logistic, double budget_bytes) {
-  const double sets = (rc.permutations > 0 ? (logistic ? 2.0 : 1.0) : 0.0) + (rc.bootstrap > 0 || rc.split_half > 0 ? 1.0 : 0.0);
+  static_cast<void>(logistic);
+  const double sets = (rc.permutations > 0 ? 2.0 : 0.0) + (rc.bootstrap > 0 || rc.split_half > 0 ? 1.0 : 0.0);
   double per_protein = 0.0;
   for (const auto& p : plans) per_protein += static_cast<double>(p.rows.size()) * 8.0 * sets;
   const auto k = static_cast<std::int64_t>(budget_bytes / std::max(1.0, per_protein));
@@ -71,7 +82,7 @@ void ResampleBlock::resize(Eigen::Index n_rows, Eigen::Index columns, const io::
   const Eigen::Index panels = (columns + kernels::kCrossCols - 1) / kernels::kCrossCols;
   if (rc.permutations > 0) {
     b1.resize(n_rows, panels, kernels::kCrossCols);
-    if (logistic) b2.resize(n_rows, panels, kernels::kCrossCols);
+    b2.resize(n_rows, panels, kernels::kCrossCols);
   }
   if (rc.bootstrap > 0 || rc.split_half > 0) psi.resize(n_rows, panels, kernels::kCrossCols);
   const auto kk = static_cast<std::size_t>(columns);
@@ -81,7 +92,7 @@ void ResampleBlock::resize(Eigen::Index n_rows, Eigen::Index columns, const io::
   ss_protein.assign(kk, nan);
   df.assign(kk, nan);
   frac.assign(kk, nan);
-  missing.assign(kk, {});
+  fit_beta.assign(kk, Eigen::VectorXd());
   beta.assign(kk, nan);
   acceleration.assign(kk, 0.0);
 }

@@ -1,7 +1,5 @@
 #include "engine/scan.hpp"
 
-#include "engine/resample.hpp"
-
 #include <exception>
 
 #ifdef _OPENMP
@@ -22,7 +20,7 @@ int resolve_threads(int requested) {
 std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const Eigen::MatrixXf& block,
                                                  const std::vector<std::int64_t>& proteins,
                                                  const std::vector<std::string>& names, const FitSettings& s,
-                                                 int n_threads, BlockResampling* resampling) {
+                                                 int n_threads) {
   const auto k = static_cast<std::int64_t>(block.cols());
   const auto n_plans = static_cast<std::int64_t>(plans.size());
   std::vector<std::vector<ProteinRows>> out(plans.size(), std::vector<ProteinRows>(static_cast<std::size_t>(k)));
@@ -31,7 +29,6 @@ std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& pla
 #pragma omp parallel num_threads(n_threads)
   {
     FitScratch scratch;
-    ResampleScratch rscratch;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t task = 0; task < k * n_plans; ++task) {
       const std::int64_t j = task % k;
@@ -41,10 +38,6 @@ std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& pla
         slot.protein = proteins[static_cast<std::size_t>(j)];
         slot.rows = fit_one(plans[static_cast<std::size_t>(p)], block.col(j).data(),
                             names[static_cast<std::size_t>(j)], s, scratch);
-        if (resampling)
-          prepare_resample_column(plans[static_cast<std::size_t>(p)], (*resampling->shared)[static_cast<std::size_t>(p)],
-                                  *resampling->config, scratch, rscratch,
-                                  resampling->blocks[static_cast<std::size_t>(p)], j);
       } catch (...) {
 #pragma omp critical(pwas_scan_error)
         if (!first_error) first_error = std::current_exception();

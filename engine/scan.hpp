@@ -14,17 +14,15 @@ namespace pwas::engine {
 struct ProteinRows {
   std::int64_t protein = -1;           // index in the cohort
   std::vector<io::ResultRow> rows;
+  std::vector<double> split;           // split half: per split, the one-step shift of BETA in half A (empty if off)
 };
 
-struct BlockResampling;   // engine/resample.hpp
-
 /// Fits every plan for each protein column of `block` [n_samples x k]; `proteins` [k] holds their cohort indices
-/// and `names` [k] their names. Returns [plan][j] in block order, independent of the thread count. With
-/// `resampling`, each task also prepares its protein's resampling column right after the fit.
+/// and `names` [k] their names. Returns [plan][j] in block order, independent of the thread count.
 std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const Eigen::MatrixXf& block,
                                                  const std::vector<std::int64_t>& proteins,
                                                  const std::vector<std::string>& names, const FitSettings& s,
-                                                 int n_threads, BlockResampling* resampling = nullptr);
+                                                 int n_threads);
 
 /// Threads the engine will use: `requested` if > 0, else OMP_NUM_THREADS / all cores (1 without OpenMP).
 int resolve_threads(int requested);

@@ -51,20 +51,22 @@ SimulateReport simulate_cohort(const SimulateOptions& opt) {
   if (opt.n < kMinParticipants)
     throw InputError("simulate: --n must be at least " + std::to_string(kMinParticipants));
   std::vector<sim::Assay> assays = sim::design_assays(opt);  // validates opt.proteins
+  sim::plant_hazards(opt, assays);
   prepare_folder(opt);
   const int threads = sim::resolve_threads(opt.threads);
 
   const sim::People people = sim::simulate_people(opt, threads);
   std::vector<sim::AssayTruth> truth;
   const sim::ProteinMatrix matrix = sim::simulate_proteins(opt, people, assays, truth, threads);
-
   SimulateReport report;
+  const sim::Outcomes outcomes = sim::simulate_outcomes(opt, people, assays, matrix, report, threads);
+
   const fs::path out(opt.out);
   auto record = [&](const char* name, std::int64_t bytes) {
     report.files.push_back((out / name).string());
     report.bytes += bytes;
   };
-  record(kParticipantsFile, sim::write_participants((out / kParticipantsFile).string(), people, threads));
+  record(kParticipantsFile, sim::write_participants((out / kParticipantsFile).string(), people, outcomes, threads));
   if (opt.write_long) {
     record(kCodingFile, sim::write_coding((out / kCodingFile).string(), assays));
     record(kLongFile, sim::write_olink_long((out / kLongFile).string(), people, matrix,
@@ -73,7 +75,7 @@ SimulateReport simulate_cohort(const SimulateOptions& opt) {
   if (opt.write_wide)
     record(kWideFile, sim::write_olink_wide((out / kWideFile).string(), people, matrix, assays, threads));
   if (!opt.cohort.empty()) {
-    sim::write_cohort(opt.cohort, opt, people, assays, matrix);
+    sim::write_cohort(opt.cohort, opt, people, outcomes, assays, matrix);
     report.files.push_back(opt.cohort);
   }
   record(kTruthFile, sim::write_truth((out / kTruthFile).string(), assays, truth));

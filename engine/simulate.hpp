@@ -19,6 +19,15 @@ struct SimulateOptions {
   int threads = 0;                 // OpenMP threads; 0 = OpenMP's default. Output does not depend on it.
 };
 
+/// One simulated survival outcome, over the participants (not the withdrawn).
+struct OutcomeReport {
+  std::string name;
+  std::int64_t prevalent = 0;      // first occurrence before baseline
+  std::int64_t events = 0;         // during follow-up (death: deaths up to the censor date)
+  double median_follow_up = 0.0;   // years to the event, death or censor date, among those not prevalent
+  int planted = 0;                 // proteins with a hazard ratio
+};
+
 struct SimulateReport {
   std::vector<std::string> files;  // paths written
   std::int64_t n = 0;
@@ -27,6 +36,7 @@ struct SimulateReport {
   int planted_loneliness = 0;
   std::int64_t n_withdrawn = 0;    // eids in the Olink files only (consent withdrawn after the assay)
   std::int64_t n_without_olink = 0;  // participants with no Olink sample
+  std::vector<OutcomeReport> outcomes;
   std::int64_t bytes = 0;          // total size of the files written
   double seconds = 0.0;
 };

@@ -78,7 +78,7 @@ io::Column categorical(const std::string& name, const std::vector<std::int64_t>&
 }  // namespace
 
 std::int64_t write_cohort(const std::string& path, const SimulateOptions& opt, const People& p,
-                          const std::vector<Assay>& assays, const ProteinMatrix& m) {
+                          const Outcomes& outcomes, const std::vector<Assay>& assays, const ProteinMatrix& m) {
   // Samples: participants (participants.csv order) with at least one value at instance 0, as the importer joins.
   std::vector<std::int64_t> row_of_person(static_cast<std::size_t>(p.size), -1);
   for (std::size_t r = 0; r < p.olink_rows.size(); ++r) row_of_person[static_cast<std::size_t>(p.olink_rows[r])] = static_cast<std::int64_t>(r);
@@ -128,6 +128,14 @@ std::int64_t write_cohort(const std::string& path, const SimulateOptions& opt, c
     const int v = p.lonely_field[k];
     return miss(k, kMissLonelyField) || v < 0 ? kNaN : double(v);   // -1/-3: missing codes
   }));
+  auto date_column = [&](const std::string& name, const std::vector<std::int32_t>& days) {
+    io::Column c = numeric(name, persons, [&](std::size_t k) { return days[k] == kNoDate ? kNaN : double(days[k]); });
+    c.kind = io::ColumnKind::kDate;
+    return c;
+  };
+  meta.columns.push_back(date_column("date_baseline", outcomes.baseline));
+  for (int o = 0; o < kNumOutcomes; ++o)
+    meta.columns.push_back(date_column(std::string("date_") + kOutcomeNames[o], outcomes.date[o]));
   for (const Assay& a : assays) meta.proteins.push_back({a.symbol, a.name, "", kPanelLabels[static_cast<std::size_t>(a.panel)]});
   const std::time_t now = std::time(nullptr);
   std::tm tm{};

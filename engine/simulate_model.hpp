@@ -35,7 +35,16 @@ enum Purpose : std::uint64_t {
   kCatalogueDraws = 5,
   kProteinDraws = 6,
   kOrderDraws = 7,
+  kHazardDraws = 8,   // which assays carry hazard ratios, and their sizes
+  kOutcomeDraws = 9,  // per person: event times and prevalent cases
 };
+
+/// The incident-disease outcomes of the study (Cox analyses), death last.
+inline constexpr int kNumOutcomes = 6;
+inline constexpr int kDeath = kNumOutcomes - 1;
+inline constexpr std::array<const char*, kNumOutcomes> kOutcomeNames = {"cvd",      "t2d",        "stroke",
+                                                                        "dementia", "depression", "death"};
+inline constexpr std::int32_t kNoDate = INT32_MIN;  // a date that is not written (no event, or after follow-up)
 
 /// Participant fields written empty (bit flags in People::missing).
 enum MissingField : std::uint16_t {
@@ -132,6 +141,8 @@ struct Assay {
   bool mnar = false;          // values below a limit of detection are missing
   double lod_quantile = 0.0;  // fraction of values below that limit
   bool qc_drop = false;       // one of the 3 assays with > 50% missing (GLIPR1, NPM1, PCOLCE)
+  std::array<double, kNumOutcomes> log_hr{};  // planted log hazard ratio per SD of the protein; 0: none
+  int hazard_slot = -1;       // row of ProteinMatrix::hazard_z holding this assay's standardised values; -1: none
 };
 
 /// What came out of the simulation for one assay.
@@ -153,6 +164,16 @@ struct ProteinMatrix {
   std::vector<std::int32_t> values;  // [n_assays x n_rows], assay-major, kMissingNpx where missing
   std::vector<std::int32_t> visit2;  // [n_assays x visit2_rows.size()]
   std::vector<std::int32_t> visit3;  // [n_assays x visit3_rows.size()]
+  std::vector<float> hazard_z;       // [n_hazard_assays x n_rows] (x - mean) / sd of assays with hazard ratios,
+                                     // before missingness: what the outcome model reads
+};
+
+/// Everyone's dates as days since 1970-01-01, kNoDate where not written: baseline assessment, and per outcome
+/// the first occurrence (before baseline for prevalent cases) or, for death, the death date, up to the censor date.
+struct Outcomes {
+  std::int64_t censor_date = 0;                                 // 2022-11-30
+  std::vector<std::int32_t> baseline;                           // [People::size]
+  std::array<std::vector<std::int32_t>, kNumOutcomes> date;     // each [People::size]
 };
 
 /// Simulates eids, covariates, exposures, missing fields and the Olink sample layout.
@@ -166,8 +187,18 @@ std::vector<Assay> design_assays(const SimulateOptions& opt);
 ProteinMatrix simulate_proteins(const SimulateOptions& opt, const People& people, const std::vector<Assay>& assays,
                                 std::vector<AssayTruth>& truth, int threads);
 
+/// Chooses the assays that carry hazard ratios for each outcome and their sizes (none with --null), and gives
+/// them hazard slots; returns the number of slots.
+int plant_hazards(const SimulateOptions& opt, std::vector<Assay>& assays);
+
+/// Baseline dates, then death and disease dates from proportional-hazards models with covariate, exposure and
+/// planted protein effects, calibrated to the study's incidence; adds each outcome's counts to `report`.
+Outcomes simulate_outcomes(const SimulateOptions& opt, const People& people, const std::vector<Assay>& assays,
+                           const ProteinMatrix& matrix, SimulateReport& report, int threads);
+
 /// Writes participants.csv (rows in People::csv_order); returns the bytes written.
-std::int64_t write_participants(const std::string& path, const People& people, int threads);
+std::int64_t write_participants(const std::string& path, const People& people, const Outcomes& outcomes,
+                                int threads);
 /// Writes coding143.tsv (coding = assay index + 1, meaning = "SYMBOL;full name"); returns the bytes written.
 std::int64_t write_coding(const std::string& path, const std::vector<Assay>& assays);
 /// Writes the Showcase long file olink_data.txt, measured values only; returns the bytes written.
@@ -179,7 +210,7 @@ std::int64_t write_olink_wide(const std::string& path, const People& people, con
 /// Writes the cohort HDF5 file directly (what `pwas import --missing-codes -1,-3` makes of the text files);
 /// returns the number of samples.
 std::int64_t write_cohort(const std::string& path, const SimulateOptions& opt, const People& people,
-                          const std::vector<Assay>& assays, const ProteinMatrix& matrix);
+                          const Outcomes& outcomes, const std::vector<Assay>& assays, const ProteinMatrix& matrix);
 /// Writes truth.tsv, one row per assay in coding order; returns the bytes written.
 std::int64_t write_truth(const std::string& path, const std::vector<Assay>& assays,
                          const std::vector<AssayTruth>& truth);

@@ -106,10 +106,11 @@ std::int32_t quantize(double npx) {
   return static_cast<std::int32_t>(std::llround(std::clamp(npx, -2.0e5, 2.0e5) * 1e4));
 }
 
-// Baseline values of one assay into `column` ([n_rows]) and repeat visits into `v2`, `v3`; returns its truth.
+// Baseline values of one assay into `column` ([n_rows]) and repeat visits into `v2`, `v3`; its standardised
+// values before missingness into `hazard` ([n_rows]) when the assay has hazard ratios; returns its truth.
 AssayTruth simulate_assay(std::uint64_t seed, std::int64_t j, const Assay& a, const People& p,
                           const std::vector<double>& factors, Scratch& s, std::int32_t* column, std::int32_t* v2,
-                          std::int32_t* v3) {
+                          std::int32_t* v3, float* hazard) {
   const auto n_rows = p.olink_rows.size();
   s.cov.resize(n_rows);
   s.x.resize(n_rows);
@@ -140,6 +141,8 @@ AssayTruth simulate_assay(std::uint64_t seed, std::int64_t j, const Assay& a, co
   double ss = 0.0;
   for (double v : s.x) ss += (v - t.mean_npx) * (v - t.mean_npx);
   t.sd_npx = std::sqrt(ss / static_cast<double>(n_rows - 1));
+  if (hazard != nullptr)
+    for (std::size_t r = 0; r < n_rows; ++r) hazard[r] = static_cast<float>((s.x[r] - t.mean_npx) / t.sd_npx);
 
   double lod = -HUGE_VAL;
   if (a.mnar) {
@@ -194,6 +197,9 @@ ProteinMatrix simulate_proteins(const SimulateOptions& opt, const People& people
   m.visit2.resize(static_cast<std::size_t>(n_assays * n2));
   m.visit3.resize(static_cast<std::size_t>(n_assays * n3));
   truth.assign(assays.size(), AssayTruth{});
+  std::int64_t n_slots = 0;
+  for (const Assay& a : assays) n_slots = std::max<std::int64_t>(n_slots, a.hazard_slot + 1);
+  m.hazard_z.resize(static_cast<std::size_t>(n_slots * m.n_rows));
 
   FirstError errors;
 #pragma omp parallel num_threads(threads)
@@ -202,9 +208,11 @@ ProteinMatrix simulate_proteins(const SimulateOptions& opt, const People& people
 #pragma omp for schedule(dynamic, 4)
     for (std::int64_t j = 0; j < n_assays; ++j) {
       errors.run([&] {
+        const Assay& a = assays[static_cast<std::size_t>(j)];
+        float* hazard = a.hazard_slot < 0 ? nullptr : m.hazard_z.data() + a.hazard_slot * m.n_rows;
         truth[static_cast<std::size_t>(j)] =
-            simulate_assay(opt.seed, j, assays[static_cast<std::size_t>(j)], people, factors, scratch,
-                           m.values.data() + j * m.n_rows, m.visit2.data() + j * n2, m.visit3.data() + j * n3);
+            simulate_assay(opt.seed, j, a, people, factors, scratch, m.values.data() + j * m.n_rows,
+                           m.visit2.data() + j * n2, m.visit3.data() + j * n3, hazard);
       });
     }
   }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "engine/simulate_model.hpp"
+#include "io/date.hpp"
 #include "io/delivery_writer.hpp"
 
 #ifdef _OPENMP
@@ -92,7 +93,12 @@ void put_double(TextBuffer& b, double v, int decimals) {
   b.put(std::string_view(text, static_cast<std::size_t>(end - text)));
 }
 
-void participant_row(TextBuffer& b, const People& p, std::size_t k) {
+void put_date(TextBuffer& b, std::int32_t day) {
+  b.put(',');
+  if (day != kNoDate) b.put(io::format_iso_date(day));
+}
+
+void participant_row(TextBuffer& b, const People& p, const Outcomes& o, std::size_t k) {
   const std::uint16_t m = p.missing[k];
   b.put_int(p.eid[k]);
   b.put(',');
@@ -121,6 +127,8 @@ void participant_row(TextBuffer& b, const People& p, std::size_t k) {
   put_flag(b, m & kMissIsolation, p.isolation_score[k]);
   put_flag(b, m & kMissLoneliness, p.loneliness_score[k]);
   put_flag(b, m & kMissLonelyField, p.lonely_field[k]);
+  put_date(b, o.baseline[k]);
+  for (const auto& date : o.date) put_date(b, date[k]);
   b.put('\n');
 }
 
@@ -142,19 +150,21 @@ int thread_index() {
 #endif
 }
 
-std::int64_t write_participants(const std::string& path, const People& p, int threads) {
+std::int64_t write_participants(const std::string& path, const People& p, const Outcomes& o, int threads) {
   io::DeliveryFile file(path);
   TextBuffer header(4096);
   header.put("eid,age,sex,centre,olink_batch,time_gap_days");
   for (int c = 1; c <= kNumPcs; ++c) header.put(",pc" + std::to_string(c));
   header.put(
       ",ethnicity,education,income,smoking,alcohol,bmi,isolation,loneliness,isolation_score,"
-      "loneliness_score,lonely_field_2020\n");
+      "loneliness_score,lonely_field_2020,date_baseline");
+  for (const char* name : kOutcomeNames) header.put(std::string(",date_") + name);
+  header.put('\n');
   file.write(header.view());
   write_chunks(file, static_cast<std::int64_t>(p.csv_order.size()), 4096, threads,
                [&](std::int64_t begin, std::int64_t end, TextBuffer& b) {
                  for (std::int64_t r = begin; r < end; ++r)
-                   participant_row(b, p, static_cast<std::size_t>(p.csv_order[static_cast<std::size_t>(r)]));
+                   participant_row(b, p, o, static_cast<std::size_t>(p.csv_order[static_cast<std::size_t>(r)]));
                });
   file.close();
   return file.bytes();
@@ -253,7 +263,9 @@ std::int64_t write_truth(const std::string& path, const std::vector<Assay>& assa
   b.put(
       "symbol\tcoding\tpanel\tmodule\tloading\tmean_npx\tsd_npx\tresid_var\tmissing_rate\tmissing_fraction\tmnar\t"
       "lod_npx\tqc_drop\tage_per_10y\tsex\tbmi_per_5\tsmoking\tgamma_isolation\tor_isolation_per_sd\t"
-      "planted_isolation\tgamma_loneliness\tor_loneliness_per_sd\tplanted_loneliness\n");
+      "planted_isolation\tgamma_loneliness\tor_loneliness_per_sd\tplanted_loneliness");
+  for (const char* name : kOutcomeNames) b.put(std::string("\thr_") + name + "_per_sd\tplanted_" + name);
+  b.put('\n');
   for (std::size_t j = 0; j < assays.size(); ++j) {
     const Assay& a = assays[j];
     const AssayTruth& t = truth[j];
@@ -293,6 +305,11 @@ std::int64_t write_truth(const std::string& path, const std::vector<Assay>& assa
     num(t.or_loneliness, 4);
     b.put('\t');
     b.put_int(a.log_or_loneliness != 0.0);
+    for (const double log_hr : a.log_hr) {
+      num(std::exp(log_hr), 4);
+      b.put('\t');
+      b.put_int(log_hr != 0.0);
+    }
     b.put('\n');
   }
   file.write(b.view());

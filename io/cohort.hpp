@@ -8,17 +8,23 @@
 
 namespace pwas::io {
 
-enum class ColumnKind : std::uint8_t { kNumeric, kCategorical };
+enum class ColumnKind : std::uint8_t { kNumeric, kCategorical, kDate };
 
-/// One participant column. Numeric: `numeric` (NaN = missing). Categorical: `codes` index `levels`
-/// (-1 = missing); levels are sorted as R's factor() would sort them, so level 0 is the reference.
+/// One participant column. Numeric: `numeric` (NaN = missing). Date: `numeric` holds days since 1970-01-01
+/// (NaN = missing). Categorical: `codes` index `levels` (-1 = missing); levels are sorted as R's factor() would
+/// sort them, so level 0 is the reference.
 struct Column {
   std::string name;
   ColumnKind kind = ColumnKind::kNumeric;
-  std::vector<double> numeric;        // [n_samples] when kNumeric
+  std::vector<double> numeric;        // [n_samples] when kNumeric or kDate
   std::vector<std::int32_t> codes;    // [n_samples] when kCategorical
   std::vector<std::string> levels;    // when kCategorical
+  /// True when the values are in `numeric` (numbers and dates), false when in `codes`.
+  bool holds_numbers() const { return kind != ColumnKind::kCategorical; }
 };
+
+/// The name of a column kind as written in the cohort file's `kind` attribute: numeric, categorical, date.
+const char* to_string(ColumnKind k);
 
 struct ProteinInfo {
   std::string name;        // assay symbol, e.g. GDF15

@@ -64,7 +64,7 @@ void check_meta(const CohortMeta& meta) {
     if (std::find(names.begin(), names.end(), c.name) != names.end())
       throw std::invalid_argument(fmt::format("CohortWriter: column '{}' appears twice", c.name));
     names.push_back(c.name);
-    const bool numeric = c.kind == ColumnKind::kNumeric;
+    const bool numeric = c.holds_numbers();
     if ((numeric ? c.numeric.size() : c.codes.size()) != n)
       throw std::invalid_argument(fmt::format("CohortWriter: column '{}' does not have {} values", c.name, n));
     const auto n_levels = static_cast<std::int32_t>(c.levels.size());
@@ -157,15 +157,14 @@ struct CohortWriter::Impl {
     for (const Column& c : meta.columns) {
       order.push_back(c.name);
       const std::string where = "/participants/" + c.name;
-      if (c.kind == ColumnKind::kNumeric) {
+      if (c.holds_numbers()) {
         write_vector(g.get(), c.name.c_str(), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.numeric);
       } else {
         write_vector(g.get(), c.name.c_str(), H5T_STD_I32LE, H5T_NATIVE_INT32, c.codes);
       }
       const Id set(H5Dopen2(g.get(), c.name.c_str(), H5P_DEFAULT), H5Dclose);
-      const bool numeric = c.kind == ColumnKind::kNumeric;
-      check(set.valid() && h5::write_string_attribute(set.get(), "kind", numeric ? "numeric" : "categorical"), where);
-      if (!numeric) check(h5::write_strings_attribute(set.get(), "levels", c.levels), where + " levels");
+      check(set.valid() && h5::write_string_attribute(set.get(), "kind", to_string(c.kind)), where);
+      if (!c.holds_numbers()) check(h5::write_strings_attribute(set.get(), "levels", c.levels), where + " levels");
     }
     check(h5::write_strings_attribute(g.get(), "columns", order), "/participants columns");
   }
@@ -380,8 +379,9 @@ struct CohortReader::Impl {
       const Id probe(H5Dopen2(g.get(), col.c_str(), H5P_DEFAULT), H5Dclose);
       if (!probe.valid()) fail(name, "not a dataset");
       const std::string kind = string_attribute(probe.get(), "kind", name);
-      if (kind == "numeric") {
+      if (kind == "numeric" || kind == "date") {
         const Id set = open_dataset(name, H5T_FLOAT, &dims);
+        c.kind = kind == "date" ? ColumnKind::kDate : ColumnKind::kNumeric;
         c.numeric = read_vector<double>(set.get(), H5T_NATIVE_DOUBLE, n, name);
       } else if (kind == "categorical") {
         const Id set = open_dataset(name, H5T_INTEGER, &dims);
@@ -395,7 +395,7 @@ struct CohortReader::Impl {
         if (bad != c.codes.end())
           fail(name, fmt::format("code {} at sample {} is outside its {} levels", *bad, bad - c.codes.begin(), n_levels));
       } else {
-        fail(name, fmt::format("attribute kind is '{}', expected 'numeric' or 'categorical'", kind));
+        fail(name, fmt::format("attribute kind is '{}', expected 'numeric', 'categorical' or 'date'", kind));
       }
       meta.columns.push_back(std::move(c));
     }

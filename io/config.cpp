@@ -9,49 +9,18 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "io/config_survival.hpp"
+#include "io/config_toml.hpp"
 #include "io/error.hpp"
 
 namespace pwas::io {
 namespace {
 
-std::string at(const std::string& file, const toml::source_region& r) {
-  return fmt::format("{}:{}:{}", file, r.begin.line, r.begin.column);
-}
-
-[[noreturn]] void fail(const std::string& file, const toml::node& n, const std::string& what) {
-  throw InputError(fmt::format("{}: {}", at(file, n.source()), what));
-}
-
-void check_keys(const std::string& file, const toml::table& t, const std::set<std::string>& allowed,
-                const std::string& context) {
-  for (const auto& [k, v] : t) {
-    if (!allowed.count(std::string(k.str())))
-      throw InputError(fmt::format("{}: unknown key '{}' in {}", at(file, k.source()), k.str(), context));
-  }
-}
-
-std::string get_string(const std::string& file, const toml::node& n, const std::string& key) {
-  if (auto s = n.value<std::string>()) return *s;
-  fail(file, n, fmt::format("'{}' must be a string", key));
-}
-
-/// A string or an array of strings, each location recorded in `where`.
-std::vector<std::string> get_names(const std::string& file, const toml::node& n, const std::string& key,
-                                   std::map<std::string, std::string>* where) {
-  std::vector<std::string> out;
-  auto add = [&](const toml::node& item) {
-    auto s = item.value<std::string>();
-    if (!s || s->empty()) fail(file, item, fmt::format("'{}' must hold non-empty strings", key));
-    out.push_back(*s);
-    if (where) where->emplace(*s, at(file, item.source()));
-  };
-  if (const auto* arr = n.as_array()) {
-    for (const auto& item : *arr) add(item);
-  } else {
-    add(n);
-  }
-  return out;
-}
+using toml_util::at;
+using toml_util::check_keys;
+using toml_util::fail;
+using toml_util::get_names;
+using toml_util::get_string;
 
 SampleCondition parse_condition(const std::string& file, const toml::node& n) {
   const std::string text = get_string(file, n, "filter");
@@ -138,11 +107,13 @@ ResamplingConfig parse_resampling(const std::string& file, const toml::table& t,
 }
 
 AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, const toml::table& t,
-                              const std::map<std::string, std::vector<std::string>>& sets) {
+                              const std::map<std::string, std::vector<std::string>>& sets,
+                              const std::vector<SurvivalDerivation>& survival) {
   check_keys(file, t,
              {"name", "model", "outcome", "predictor", "covariates", "categorical", "protein_transform",
               "bonferroni_tests", "protein_max_missing", "min_case_ct", "keep", "remove", "filter", "proteins",
-              "report", "permutations", "max_t", "permutation_stop", "bootstrap", "bootstrap_ci", "split_half"},
+              "report", "strata", "ties", "score_screen_p", "permutations", "max_t", "permutation_stop", "bootstrap",
+              "bootstrap_ci", "split_half"},
              "[[analysis]]");
   AnalysisConfig a;
   a.source = at(file, t.source());
@@ -152,14 +123,23 @@ AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, c
     return *n;
   };
   a.name = get_string(file, need("name"), "name");
-  for (char ch : a.name)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.'))
-      fail(file, need("name"), fmt::format("analysis name '{}' may hold only letters, digits, _ - .", a.name));
+  if (!toml_util::is_plain_name(a.name))
+    fail(file, need("name"), fmt::format("analysis name '{}' may hold only letters, digits, _ - .", a.name));
   const std::string model = get_string(file, need("model"), "model");
   if (model == "linear") a.model = ModelKind::kLinear;
   else if (model == "logistic") a.model = ModelKind::kLogistic;
-  else fail(file, need("model"), fmt::format("model '{}' is not one of linear, logistic", model));
-  a.outcomes = get_names(file, need("outcome"), "outcome", &a.where);
+  else if (model == "cox") a.model = ModelKind::kCox;
+  else fail(file, need("model"), fmt::format("model '{}' is not one of linear, logistic, cox", model));
+  if (a.model == ModelKind::kCox) {
+    a.survival = parse_survival_outcomes(file, need("outcome"), survival, a.where);
+    for (const auto& o : a.survival) a.outcomes.push_back(o.name);
+  } else {
+    const toml::node& n = need("outcome");
+    const auto* arr = n.as_array();
+    if (n.is_table() || (arr && std::any_of(arr->begin(), arr->end(), [](const toml::node& x) { return x.is_table(); })))
+      fail(file, n, "an outcome { time, event } needs model = \"cox\"");
+    a.outcomes = get_names(file, n, "outcome", &a.where);
+  }
   a.predictors = t.get("predictor") ? get_names(file, *t.get("predictor"), "predictor", &a.where)
                                     : std::vector<std::string>{kProteinWord};
   auto has_protein = [](const std::vector<std::string>& v) {
@@ -217,6 +197,7 @@ AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, c
     for (const auto& c : a.filters) a.where.emplace(c.column, c.source);
   }
   if (const toml::node* n = t.get("proteins")) a.proteins = get_names(file, *n, "proteins", nullptr);
+  parse_cox_options(file, t, a);
   if (const toml::node* n = t.get("report")) {
     const std::string s = get_string(file, *n, "report");
     if (s == "predictor") a.report = ReportTerms::kPredictor;
@@ -229,7 +210,16 @@ AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, c
 
 }  // namespace
 
-const char* to_string(ModelKind m) { return m == ModelKind::kLinear ? "linear" : "logistic"; }
+const char* to_string(ModelKind m) {
+  switch (m) {
+    case ModelKind::kLinear: return "linear";
+    case ModelKind::kLogistic: return "logistic";
+    case ModelKind::kCox: return "cox";
+  }
+  return "?";
+}
+
+const char* to_string(CoxTies t) { return t == CoxTies::kEfron ? "efron" : "breslow"; }
 
 const char* to_string(ProteinTransform t) {
   switch (t) {
@@ -249,7 +239,9 @@ RunConfig load_config(const std::string& path) {
     throw InputError(fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
                                  e.description()));
   }
-  check_keys(path, root, {"cohort", "out", "seed", "threads", "block_proteins", "covariate_sets", "analysis"},
+  check_keys(path, root,
+             {"cohort", "out", "seed", "threads", "block_proteins", "resample_block_proteins", "covariate_sets", "survival",
+              "analysis"},
              "the top level");
   const std::string dir = std::filesystem::path(path).parent_path().string();
   RunConfig cfg;
@@ -273,12 +265,18 @@ RunConfig load_config(const std::string& path) {
     if (!v || *v < 1) fail(path, *n, "block_proteins must be a positive integer");
     cfg.block_proteins = static_cast<int>(*v);
   }
+  if (const toml::node* n = root.get("resample_block_proteins")) {
+    auto v = n->value<std::int64_t>();
+    if (!v || *v < 0) fail(path, *n, "resample_block_proteins must be a non-negative integer (0 = automatic)");
+    cfg.resample_block_proteins = static_cast<int>(*v);
+  }
   std::map<std::string, std::vector<std::string>> sets;
   if (const toml::node* n = root.get("covariate_sets")) {
     const auto* t = n->as_table();
     if (!t) fail(path, *n, "[covariate_sets] must be a table of name = [columns]");
     for (const auto& [k, v] : *t) sets[std::string(k.str())] = get_names(path, v, std::string(k.str()), nullptr);
   }
+  cfg.survival = parse_survival_tables(path, root.get("survival"));
   const toml::node* analyses = root.get("analysis");
   const auto* arr = analyses ? analyses->as_array() : nullptr;
   if (!arr || arr->empty()) throw InputError(fmt::format("{}: the config needs at least one [[analysis]]", path));
@@ -286,7 +284,7 @@ RunConfig load_config(const std::string& path) {
   for (const auto& item : *arr) {
     const auto* t = item.as_table();
     if (!t) fail(path, item, "[[analysis]] entries must be tables");
-    cfg.analyses.push_back(parse_analysis(path, dir, *t, sets));
+    cfg.analyses.push_back(parse_analysis(path, dir, *t, sets, cfg.survival));
     if (!names.insert(cfg.analyses.back().name).second)
       fail(path, item, fmt::format("analysis name '{}' is used twice", cfg.analyses.back().name));
   }

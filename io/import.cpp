@@ -36,7 +36,7 @@ std::string absolute(const std::string& path) {
 // Keeps the participant rows `keep` of a column; a factor keeps only the levels still present (R's droplevels),
 // since a level without samples would give the engine an all-zero dummy column.
 Column subset(Column c, const std::vector<std::int32_t>& keep) {
-  if (c.kind == ColumnKind::kNumeric) {
+  if (c.holds_numbers()) {
     std::vector<double> v(keep.size());
     for (std::size_t i = 0; i < keep.size(); ++i) v[i] = c.numeric[static_cast<std::size_t>(keep[i])];
     c.numeric = std::move(v);
@@ -105,7 +105,8 @@ std::vector<std::string> ImportReport::lines() const {
       fmt::format("olink values not finite (Inf; set missing): {}", values_nonfinite),
       fmt::format("participants: {} rows, {} without an Olink value at the instance (dropped)", participants_rows,
                   participants_without_olink),
-      fmt::format("participant columns: {} numeric, {} categorical", n_numeric_columns, n_categorical_columns),
+      fmt::format("participant columns: {} numeric, {} categorical, {} date", n_numeric_columns,
+                  n_categorical_columns, n_date_columns),
       fmt::format("cohort: {} samples x {} proteins", n_samples, n_proteins),
       fmt::format("import time: {:.2f} s ({:.0f} MB/s of Olink text)", seconds, seconds > 0 ? mb / seconds : 0.0),
   };
@@ -140,7 +141,9 @@ ImportReport import_cohort(const ImportOptions& opt) {
   for (const std::int32_t i : keep) meta.eids.push_back(participants.eids[static_cast<std::size_t>(i)]);
   ImportReport report;
   for (Column& c : participants.columns) {
-    ++(c.kind == ColumnKind::kNumeric ? report.n_numeric_columns : report.n_categorical_columns);
+    ++(c.kind == ColumnKind::kNumeric       ? report.n_numeric_columns
+       : c.kind == ColumnKind::kCategorical ? report.n_categorical_columns
+                                            : report.n_date_columns);
     meta.columns.push_back(subset(std::move(c), keep));
   }
   meta.proteins = olink.proteins;

@@ -32,6 +32,7 @@ struct ImportReport {
   std::int64_t n_proteins = 0;
   std::int64_t n_numeric_columns = 0;
   std::int64_t n_categorical_columns = 0;
+  std::int64_t n_date_columns = 0;
   double seconds = 0.0;
   /// Human-readable lines, one per fact above.
   std::vector<std::string> lines() const;

@@ -12,18 +12,29 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "io/date.hpp"
 #include "io/error.hpp"
 #include "io/text_reader.hpp"
 
 namespace pwas::io {
 namespace {
 
-enum class CellKind : std::uint8_t { kMissing, kNumber, kText };
+enum class CellKind : std::uint8_t { kMissing, kNumber, kText, kDate };
+
+const char* describe(CellKind k) {
+  return k == CellKind::kNumber ? "number" : k == CellKind::kDate ? "date" : "text";
+}
 
 // A number is what R's type.convert() would read as a finite double. "Inf" counts as text: a covariate
-// cannot be infinite, so a column holding it is better reported than silently typed.
+// cannot be infinite, so a column holding it is better reported than silently typed. A date is anything shaped
+// YYYY-MM-DD; `value` is then its day count, or NaN when no such day exists (reported by the caller).
 CellKind classify(std::string_view s, double& value) {
   if (is_missing_token(s)) return CellKind::kMissing;
+  if (looks_like_iso_date(s)) {
+    const auto days = parse_iso_date(s);
+    value = days ? static_cast<double>(*days) : NAN;
+    return CellKind::kDate;
+  }
   const char* b = s.data();
   const char* e = b + s.size();
   if (*b == '+') ++b;
@@ -47,6 +58,7 @@ struct StringHash {
 
 // Collects one column while the file streams by. The first non-missing cell fixes the type (unless the column
 // is forced categorical), so a mixed column is reported at its first disagreeing cell without keeping the text.
+// Numbers and dates both end up in `numbers_` (dates as days since 1970-01-01).
 class ColumnBuilder {
  public:
   ColumnBuilder(std::string name, bool forced, const std::string& path)
@@ -60,14 +72,20 @@ class ColumnBuilder {
       return;
     }
     if (k == CellKind::kMissing) {
-      if (kind_ == CellKind::kNumber) numbers_.push_back(NAN);
+      if (kind_ == CellKind::kNumber || kind_ == CellKind::kDate) numbers_.push_back(NAN);
       else if (kind_ == CellKind::kText) codes_.push_back(-1);
       else ++leading_missing_;
       return;
     }
     if (kind_ == CellKind::kMissing) start(k, cell, line);
-    if (k != kind_) throw_mixed(cell, line, column);
-    if (k == CellKind::kNumber) {
+    if (k != kind_) throw_mixed(k, cell, line, column);
+    if (k == CellKind::kDate) {
+      if (std::isnan(v))
+        throw InputError(where(path_, line, column,
+                               fmt::format("column '{}' holds dates, but '{}' is not a calendar day (YYYY-MM-DD)",
+                                           name_, cell)));
+      numbers_.push_back(v);
+    } else if (k == CellKind::kNumber) {
       numbers_.push_back(v);
       all_integer_ = all_integer_ && is_integer(v);
     } else {
@@ -82,6 +100,9 @@ class ColumnBuilder {
       c.kind = ColumnKind::kCategorical;
       c.codes = std::move(codes_);
       make_levels(c, missing_codes);
+    } else if (kind_ == CellKind::kDate) {
+      c.kind = ColumnKind::kDate;
+      c.numeric = std::move(numbers_);
     } else {
       c.kind = ColumnKind::kNumeric;
       c.numeric = std::move(numbers_);
@@ -100,19 +121,22 @@ class ColumnBuilder {
     kind_ = k;
     first_line_ = line;
     first_cell_ = std::string(cell);
-    if (k == CellKind::kNumber) numbers_.assign(leading_missing_, NAN);
+    if (k == CellKind::kNumber || k == CellKind::kDate) numbers_.assign(leading_missing_, NAN);
     else codes_.assign(leading_missing_, -1);
     leading_missing_ = 0;
   }
 
-  [[noreturn]] void throw_mixed(std::string_view cell, std::int64_t line, std::int64_t column) const {
-    const bool here_number = kind_ == CellKind::kText;
+  [[noreturn]] void throw_mixed(CellKind here, std::string_view cell, std::int64_t line, std::int64_t column) const {
+    if (kind_ == CellKind::kDate)
+      throw InputError(where(path_, line, column,
+                             fmt::format("column '{}' holds dates (first '{}' on line {}), but '{}' is not a date "
+                                         "YYYY-MM-DD", name_, first_cell_, first_line_, cell)));
     throw InputError(where(
         path_, line, column,
-        fmt::format("column '{}' mixes numbers and text: {} '{}' here, {} '{}' on line {}; list the column in "
+        fmt::format("column '{}' mixes {} and {} values: {} '{}' here, {} '{}' on line {}; list the column in "
                     "force_categorical to keep it as categorical",
-                    name_, here_number ? "number" : "text", cell, here_number ? "text" : "number", first_cell_,
-                    first_line_)));
+                    name_, describe(std::min(here, kind_)), describe(std::max(here, kind_)), describe(here), cell,
+                    describe(kind_), first_cell_, first_line_)));
   }
 
   std::int32_t intern(std::string_view cell) {

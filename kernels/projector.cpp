@@ -70,29 +70,72 @@ bool KeptRowProjector::prepare(const SharedDesign& d, std::span<const std::uint8
 }
 
 void KeptRowProjector::residualise(Eigen::Ref<const Eigen::VectorXd> z, Eigen::Ref<Eigen::VectorXd> out) {
-  const SharedDesign& d = *d_;
+  KeptRowProjector* self = this;
+  const double* zp = z.data();
+  double* op = out.data();
+  PWAS_ASSERT(z.innerStride() == 1 && out.innerStride() == 1);
+  residualise_many({&self, 1}, {&zp, 1}, {&op, 1});
+}
+
+void KeptRowProjector::residualise_many(std::span<KeptRowProjector* const> projectors,
+                                        std::span<const double* const> z, std::span<double* const> out) {
+  PWAS_ASSERT(projectors.size() == z.size() && z.size() == out.size());
+  if (projectors.empty()) return;
+  const SharedDesign& d = *projectors[0]->d_;
+  const Index n = d.n_samples();
   const Index stride = d.c_rows.cols();
-  const auto m = static_cast<Index>(rows_.size());
-  r_.resize(m);
-  for (Index t = 0; t < m; ++t) {
-    const Index i = rows_[static_cast<std::size_t>(t)];
-    r_(t) = w_.empty() ? z(i) : w_[static_cast<std::size_t>(i)] * z(i);
+  const std::size_t k = projectors.size();
+  std::vector<std::size_t> cursor(k);
+  for (std::size_t t = 0; t < k; ++t) {
+    KeptRowProjector& p = *projectors[t];
+    PWAS_ASSERT(p.d_ == &d);
+    const auto m = static_cast<Index>(p.rows_.size());
+    p.r_.resize(m);
+    p.eta_.resize(m);
+    for (Index u = 0; u < m; ++u) {
+      const Index i = p.rows_[static_cast<std::size_t>(u)];
+      p.r_(u) = p.w_.empty() ? z[t][i] : p.w_[static_cast<std::size_t>(i)] * z[t][i];
+    }
+    p.g_.setZero(stride);
   }
-  g_.setZero(stride);
-  rows_axpy(d.c_rows.data(), stride, rows_.data(), m, r_.data(), g_.data());   // C' W z over kept rows
-  const auto q = static_cast<Index>(cols_.size());
-  Eigen::VectorXd& sol = theta_;
-  sol.resize(q);
-  for (Index k = 0; k < q; ++k) sol(k) = g_(cols_[static_cast<std::size_t>(k)]) * scale_(k);
-  llt_.solveInPlace(sol);
-  g_.setZero(stride);
-  for (Index k = 0; k < q; ++k) g_(cols_[static_cast<std::size_t>(k)]) = sol(k) * scale_(k);
-  eta_.resize(m);
-  rows_dot(d.c_rows.data(), stride, rows_.data(), m, g_.data(), eta_.data());  // C gamma over kept rows
-  out.setZero();
-  for (Index t = 0; t < m; ++t) {
-    const Index i = rows_[static_cast<std::size_t>(t)];
-    out(i) = z(i) - eta_(t);
+  // Rows of C per chunk: 256 rows x 64 columns = 128 KB, reused by every column while in L2. The chunk
+  // boundaries are fixed multiples of kChunk, so a column's sums never depend on how columns are grouped.
+  constexpr Index kChunk = 256;
+  auto sweep = [&](auto&& body) {
+    std::fill(cursor.begin(), cursor.end(), 0);
+    for (Index r0 = 0; r0 < n; r0 += kChunk) {
+      const Index r1 = std::min(n, r0 + kChunk);
+      for (std::size_t t = 0; t < k; ++t) {
+        const auto& rows = projectors[t]->rows_;
+        std::size_t end = cursor[t];
+        while (end < rows.size() && rows[end] < r1) ++end;
+        if (end > cursor[t]) body(*projectors[t], cursor[t], static_cast<Index>(end - cursor[t]));
+        cursor[t] = end;
+      }
+    }
+  };
+  sweep([&](KeptRowProjector& p, std::size_t first, Index m) {   // g = C' W z over kept rows
+    rows_axpy(d.c_rows.data(), stride, p.rows_.data() + first, m, p.r_.data() + static_cast<Index>(first), p.g_.data());
+  });
+  for (std::size_t t = 0; t < k; ++t) {
+    KeptRowProjector& p = *projectors[t];
+    const auto q = static_cast<Index>(p.cols_.size());
+    p.theta_.resize(q);
+    for (Index c = 0; c < q; ++c) p.theta_(c) = p.g_(p.cols_[static_cast<std::size_t>(c)]) * p.scale_(c);
+    p.llt_.solveInPlace(p.theta_);
+    p.g_.setZero(stride);
+    for (Index c = 0; c < q; ++c) p.g_(p.cols_[static_cast<std::size_t>(c)]) = p.theta_(c) * p.scale_(c);
+  }
+  sweep([&](KeptRowProjector& p, std::size_t first, Index m) {   // eta = C gamma over kept rows
+    rows_dot(d.c_rows.data(), stride, p.rows_.data() + first, m, p.g_.data(), p.eta_.data() + static_cast<Index>(first));
+  });
+  for (std::size_t t = 0; t < k; ++t) {
+    KeptRowProjector& p = *projectors[t];
+    std::fill(out[t], out[t] + n, 0.0);
+    for (std::size_t u = 0; u < p.rows_.size(); ++u) {
+      const Index i = p.rows_[u];
+      out[t][i] = z[t][i] - p.eta_(static_cast<Index>(u));
+    }
   }
 }
 

@@ -28,6 +28,13 @@ class KeptRowProjector {
   void residualise(Eigen::Ref<const Eigen::VectorXd> z,   // [n_samples]
                    Eigen::Ref<Eigen::VectorXd> out);      // [n_samples]
 
+  /// out[t] = M_t z[t] for prepared projectors of the same design, reading the rows of C once per call rather
+  /// than once per column (row chunks stay in cache while every column uses them). A column's result does not
+  /// depend on the other columns: residualise() is this with one column.
+  static void residualise_many(std::span<KeptRowProjector* const> projectors,
+                               std::span<const double* const> z,   // [t][n_samples]
+                               std::span<double* const> out);      // [t][n_samples]
+
   const std::vector<Eigen::Index>& kept_rows() const { return rows_; }
 
  private:

@@ -87,6 +87,23 @@ covariates = ["age", "sex", "age_copy"]
 T
 expect_error "collinear covariates" "collinear" "$pwas" run collinear.toml --out out_col --quiet
 
+# A Cox outcome derived from a column that is not a date stops with the location of the column in the config.
+cat > cox_not_date.toml <<'T'
+cohort = "cohort.h5"
+[[survival]]
+name = "y_surv"
+baseline = "age"
+event_date = "age"
+censor_date = "2022-11-30"
+[[analysis]]
+name = "cox"
+model = "cox"
+outcome = "y_surv"
+covariates = ["sex"]
+T
+expect_error "survival dates from a numeric column" "cox_not_date.toml:4:12" "$pwas" run cox_not_date.toml --out out_cox --quiet
+[[ -e out_cox/cox.tsv ]] && fail "a refused Cox run wrote cox.tsv"
+
 # --- run: bad proteins get an ERRCODE, the scan goes on.
 cat > scan.toml <<'T'
 cohort = "cohort.h5"

@@ -7,6 +7,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "engine/simulate_model.hpp"
+#include "io/date.hpp"
 #include "io/delivery_writer.hpp"
 #include "io/error.hpp"
 
@@ -402,13 +404,25 @@ TEST(SimulateNull, PlantsNothingAndKeepsEverythingElse) {
   EXPECT_GT(with.planted_isolation, 0);
   EXPECT_EQ(without.planted_isolation, 0);
   EXPECT_EQ(without.planted_loneliness, 0);
-  EXPECT_TRUE(read_text(root / "effects" / "participants.csv") == read_text(root / "null" / "participants.csv"));
+  // Participants are the same up to their disease and death dates, which the proteins' hazard ratios change.
+  const Table a = read_table(root / "effects" / "participants.csv", ',');
+  const Table b = read_table(root / "null" / "participants.csv", ',');
+  ASSERT_EQ(a.header, b.header);
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  const std::size_t first_outcome = a.col("date_cvd");
+  for (std::size_t i = 0; i < a.rows.size(); ++i)
+    EXPECT_TRUE(std::equal(a.rows[i].begin(), a.rows[i].begin() + static_cast<std::ptrdiff_t>(first_outcome),
+                           b.rows[i].begin())) << i;
   EXPECT_TRUE(read_text(root / "effects" / "coding143.tsv") == read_text(root / "null" / "coding143.tsv"));
   const Table truth = read_table(root / "null" / "truth.tsv", '\t');
   for (const Row& r : truth.rows) {
     EXPECT_EQ(r[truth.col("or_isolation_per_sd")], "1.0000");
     EXPECT_EQ(r[truth.col("or_loneliness_per_sd")], "1.0000");
     EXPECT_EQ(r[truth.col("planted_isolation")], "0");
+    for (const char* o : sim::kOutcomeNames) {
+      EXPECT_EQ(r[truth.col(std::string("hr_") + o + "_per_sd")], "1.0000");
+      EXPECT_EQ(r[truth.col(std::string("planted_") + o)], "0");
+    }
   }
   fs::remove_all(root);
 }
@@ -510,6 +524,143 @@ TEST(SimulateEffects, PlantedOddsRatiosAreRecovered) {
     }
   }
   EXPECT_GE(planted_checked, 10);
+  fs::remove_all(root);
+}
+
+TEST_F(SimulateSmall, OutcomeDatesAreConsistentAndAtTheStudyIncidence) {
+  const Table t = read_table(dir() / "participants.csv", ',');
+  const std::int64_t censor = *io::parse_iso_date("2022-11-30");
+  std::array<std::int64_t, sim::kNumOutcomes> prevalent{}, events{};
+  for (const Row& r : t.rows) {
+    const auto baseline = io::parse_iso_date(r[t.col("date_baseline")]);
+    ASSERT_TRUE(baseline.has_value());
+    EXPECT_GE(*baseline, *io::parse_iso_date("2006-01-01"));
+    EXPECT_LT(*baseline, *io::parse_iso_date("2011-01-01"));
+    const std::string& death_text = r[t.col("date_death")];
+    const std::int64_t death = death_text.empty() ? censor : *io::parse_iso_date(death_text);
+    EXPECT_GT(death, *baseline);
+    EXPECT_LE(death, censor);
+    for (int o = 0; o < sim::kNumOutcomes; ++o) {
+      const std::string& text = r[t.col(std::string("date_") + sim::kOutcomeNames[o])];
+      if (text.empty()) continue;
+      const auto day = io::parse_iso_date(text);
+      ASSERT_TRUE(day.has_value()) << text;
+      if (*day <= *baseline) {
+        ++prevalent[o];
+        EXPECT_NE(o, sim::kDeath);
+        continue;
+      }
+      ++events[o];
+      EXPECT_LE(*day, death);   // no diagnosis after death or after the censor date
+    }
+  }
+  ASSERT_EQ(report_.outcomes.size(), static_cast<std::size_t>(sim::kNumOutcomes));
+  const double prevalence[] = {0.05, 0.045, 0.015, 0.001, 0.06, 0.0};
+  const double incidence[] = {0.09, 0.055, 0.026, 0.019, 0.065, 0.09};
+  for (int o = 0; o < sim::kNumOutcomes; ++o) {
+    const OutcomeReport& r = report_.outcomes[static_cast<std::size_t>(o)];
+    EXPECT_EQ(r.name, sim::kOutcomeNames[o]);
+    EXPECT_EQ(r.prevalent, prevalent[o]) << r.name;   // the report counts what the file holds
+    EXPECT_EQ(r.events, events[o]) << r.name;
+    const double n = static_cast<double>(t.rows.size());
+    EXPECT_NEAR(static_cast<double>(prevalent[o]) / n, prevalence[o], 1.0 / n) << r.name;
+    EXPECT_NEAR(static_cast<double>(events[o]) / (n - static_cast<double>(prevalent[o])), incidence[o], 1.0 / n)
+        << r.name;
+    EXPECT_GT(r.median_follow_up, 13.0);
+    EXPECT_LT(r.median_follow_up, 15.0);
+    EXPECT_EQ(r.planted, 3) << r.name;   // the minimum, for 60 proteins
+  }
+}
+
+// Poisson regression with log follow-up as offset (the exponential model's exact likelihood) by IRLS: returns
+// (beta, se) of every column.
+std::pair<Eigen::VectorXd, Eigen::VectorXd> poisson_fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& events,
+                                                        const Eigen::VectorXd& years) {
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(x.cols());
+  beta(0) = std::log(events.sum() / years.sum());
+  Eigen::MatrixXd info;
+  for (int iter = 0; iter < 30; ++iter) {
+    const Eigen::VectorXd mu = (years.array() * (x * beta).array().exp()).matrix();
+    info = x.transpose() * mu.asDiagonal() * x;
+    const Eigen::VectorXd step = info.ldlt().solve(x.transpose() * (events - mu));
+    beta += step;
+    if (step.cwiseAbs().maxCoeff() < 1e-10) break;
+  }
+  const Eigen::MatrixXd cov = info.ldlt().solve(Eigen::MatrixXd::Identity(x.cols(), x.cols()));
+  return {beta, cov.diagonal().cwiseSqrt()};
+}
+
+TEST(SimulateEffects, PlantedHazardRatiosAreRecovered) {
+  const fs::path root = fs::temp_directory_path() / ("pwas_simulate_hazards_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  SimulateOptions opt;
+  opt.n = 30000;
+  opt.proteins = 300;
+  opt.seed = 5;
+  opt.write_long = false;
+  opt.out = root.string();
+  simulate_cohort(opt);
+  const Table people = read_table(root / "participants.csv", ',');
+  const Table wide = read_table(root / "olink_instance_0.csv", ',');
+  const Table truth = read_table(root / "truth.tsv", '\t');
+  std::map<std::string, const Row*> olink;
+  for (const Row& r : wide.rows) olink[r[0]] = &r;
+  const std::int64_t censor = *io::parse_iso_date("2022-11-30");
+
+  int checked = 0;
+  for (const std::string outcome : {"cvd", "death"}) {
+    std::vector<std::size_t> planted;   // truth rows = wide columns - 1
+    for (std::size_t j = 0; j < truth.rows.size(); ++j)
+      if (truth.rows[j][truth.col("planted_" + outcome)] == "1") planted.push_back(j);
+    ASSERT_GE(planted.size(), 2u) << outcome;
+    const std::vector<std::string> covariates = {"age", "sex", "bmi", "smoking", "isolation", "loneliness"};
+    std::vector<Eigen::VectorXd> rows;
+    std::vector<double> event, years;
+    for (const Row& r : people.rows) {
+      const auto it = olink.find(r[0]);
+      if (it == olink.end() || r[people.col("income")].empty()) continue;
+      bool ok = true;
+      for (const auto& c : covariates) ok = ok && !r[people.col(c)].empty();
+      for (std::size_t j : planted) ok = ok && !(*it->second)[j + 1].empty();
+      if (!ok) continue;
+      const std::int64_t base = *io::parse_iso_date(r[people.col("date_baseline")]);
+      const std::string& death_text = r[people.col("date_death")];
+      const std::string& event_text = r[people.col("date_" + outcome)];
+      const std::int64_t death = death_text.empty() ? censor : *io::parse_iso_date(death_text);
+      const std::int64_t day = event_text.empty() ? censor + 1 : *io::parse_iso_date(event_text);
+      if (day <= base) continue;   // prevalent
+      const bool happened = day <= std::min(death, censor);
+      Eigen::VectorXd x(2 + static_cast<Eigen::Index>(covariates.size() + planted.size()));
+      Eigen::Index c = 0;
+      x(c++) = 1.0;
+      for (const auto& name : covariates) x(c++) = std::stod(r[people.col(name)]);
+      x(c++) = r[people.col("income")] == "Less than 31000";
+      for (std::size_t j : planted) {
+        const Row& t = truth.rows[j];
+        x(c++) = (std::stod((*it->second)[j + 1]) - std::stod(t[truth.col("mean_npx")])) / std::stod(t[truth.col("sd_npx")]);
+      }
+      rows.push_back(x);
+      event.push_back(happened);
+      years.push_back(static_cast<double>((happened ? day : std::min(death, censor)) - base) / 365.25);
+    }
+    const auto n = static_cast<Eigen::Index>(rows.size());
+    ASSERT_GT(n, 20000);
+    Eigen::MatrixXd x(n, rows[0].size());
+    for (Eigen::Index i = 0; i < n; ++i) x.row(i) = rows[static_cast<std::size_t>(i)].transpose();
+    const auto [beta, se] = poisson_fit(x, Eigen::Map<Eigen::VectorXd>(event.data(), n),
+                                        Eigen::Map<Eigen::VectorXd>(years.data(), n));
+    const Eigen::Index first = 2 + static_cast<Eigen::Index>(covariates.size());
+    for (std::size_t k = 0; k < planted.size(); ++k) {
+      const double hr = std::stod(truth.rows[planted[k]][truth.col("hr_" + outcome + "_per_sd")]);
+      EXPECT_GE(std::fabs(std::log(hr)), std::log(1.2) - 1e-3);
+      EXPECT_LE(std::fabs(std::log(hr)), std::log(1.6) + 1e-3);
+      EXPECT_NEAR(beta(first + static_cast<Eigen::Index>(k)), std::log(hr), 4.5 * se(first + static_cast<Eigen::Index>(k)))
+          << outcome << " " << truth.rows[planted[k]][0];
+      ++checked;
+    }
+    EXPECT_NEAR(beta(1), outcome == "death" ? 0.09 : 0.07, 4.5 * se(1)) << outcome << " age";
+  }
+  EXPECT_GE(checked, 4);
   fs::remove_all(root);
 }
 

@@ -35,7 +35,8 @@ with h5py.File(path, "r") as f:
     assert f["proteins/uniprot"].shape == (3,) and f["proteins/panel"].shape == (3,)
 
     part = f["participants"]
-    assert list(part.attrs["columns"]) == ["age", "sex", "lonely", "centre", "pc1"], part.attrs["columns"]
+    assert list(part.attrs["columns"]) == ["age", "sex", "lonely", "centre", "pc1", "date_baseline"], \
+        part.attrs["columns"]
     age = part["age"]
     assert age.dtype == np.float64 and age.attrs["kind"] == "numeric"
     assert list(age[:]) == [56, 63, 48]
@@ -47,5 +48,10 @@ with h5py.File(path, "r") as f:
     assert list(sex.attrs["levels"]) == ["Female", "Male"] and list(sex[:]) == [0, 1, 0]
     centre = part["centre"]
     assert list(centre.attrs["levels"]) == ["11012", "11021"] and list(centre[:]) == [0, 1, 0]
+    baseline = part["date_baseline"]   # days since 1970-01-01, NaN = missing
+    assert baseline.dtype == np.float64 and baseline.attrs["kind"] == "date"
+    days = baseline[:]
+    assert days[0] == 13952 and math.isnan(days[1]) and days[2] == 14974, days
+    assert str(np.datetime64("1970-01-01") + np.timedelta64(int(days[0]), "D")) == "2008-03-14"
 
 print("ok:", path)

@@ -25,11 +25,13 @@ CohortMeta small_meta(std::size_t n_samples, std::size_t n_proteins) {
     m.proteins.push_back({"P" + std::to_string(j), "Protein number " + std::to_string(j), "Q" + std::to_string(j), "Oncology"});
   Column age{"age", ColumnKind::kNumeric, {}, {}, {}};
   Column sex{"sex", ColumnKind::kCategorical, {}, {}, {"Female", "Male"}};
+  Column baseline{"date_baseline", ColumnKind::kDate, {}, {}, {}};
   for (std::size_t i = 0; i < n_samples; ++i) {
     age.numeric.push_back(i % 5 == 0 ? NAN : 40.0 + static_cast<double>(i));
     sex.codes.push_back(i % 7 == 0 ? -1 : static_cast<std::int32_t>(i % 2));
+    baseline.numeric.push_back(i % 6 == 0 ? NAN : 13200.0 + 3.0 * static_cast<double>(i));
   }
-  m.columns = {age, sex};
+  m.columns = {age, sex, baseline};
   m.provenance = {{"pwas_version", "0.1.0"}, {"created", "2026-11-26T03:00:00Z"}, {"note", "naïve UTF-8 ✓"}};
   return m;
 }

@@ -17,12 +17,12 @@ using test::TempDir;
 
 // Five participants; 104 has no Olink data, 105 only at instance 2; protein 3 (IL6) is never measured.
 const char* kParticipants =
-    "eid,age,sex,lonely,centre\n"
-    "105,66,Male,1,11012\n"
-    "101,50,Female,-3,11021\n"
-    "104,70,Other,0,11012\n"
-    "102,61,Male,1,11012\n"
-    "103,58,Female,-1,11021\n";
+    "eid,age,sex,lonely,centre,date_death\n"
+    "105,66,Male,1,11012,2015-06-01\n"
+    "101,50,Female,-3,11021,\n"
+    "104,70,Other,0,11012,2012-01-01\n"
+    "102,61,Male,1,11012,2020-02-29\n"
+    "103,58,Female,-1,11021,NA\n";
 const char* kCoding =
     "coding\tmeaning\n"
     "1\tGDF15;Growth/differentiation factor 15\n"
@@ -102,6 +102,7 @@ TEST_F(ImportTest, LongAndWideGiveTheSameCohort) {
   EXPECT_EQ(long_report.n_proteins, 3);
   EXPECT_EQ(long_report.n_numeric_columns, 2);
   EXPECT_EQ(long_report.n_categorical_columns, 2);
+  EXPECT_EQ(long_report.n_date_columns, 1);
   EXPECT_EQ(long_report.lines().size(), 9U);
   EXPECT_EQ(wide_report.olink_format, "wide");
   EXPECT_EQ(wide_report.olink_rows, 4);
@@ -118,6 +119,13 @@ TEST_F(ImportTest, ParticipantColumnsAreSubsetAndTyped) {
   EXPECT_TRUE(std::isnan(lonely->numeric[0]));  // -3
   EXPECT_EQ(lonely->numeric[1], 1.0);
   EXPECT_TRUE(std::isnan(lonely->numeric[2]));  // -1
+  const Column* death = r.meta().find_column("date_death");
+  ASSERT_NE(death, nullptr);
+  ASSERT_EQ(death->kind, ColumnKind::kDate);
+  ASSERT_EQ(death->numeric.size(), 3U);
+  EXPECT_TRUE(std::isnan(death->numeric[0]));
+  EXPECT_EQ(death->numeric[1], 18321.0);   // 2020-02-29
+  EXPECT_TRUE(std::isnan(death->numeric[2]));
   const Column* sex = r.meta().find_column("sex");
   ASSERT_NE(sex, nullptr);
   EXPECT_EQ(sex->levels, (std::vector<std::string>{"Female", "Male"}));  // "Other" (104) dropped with its sample

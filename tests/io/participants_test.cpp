@@ -184,3 +184,79 @@ TEST(ParticipantsErrors, RepeatedColumnName) {
 
 }  // namespace
 }  // namespace pwas::io
+
+namespace pwas::io {
+namespace {
+
+TEST(ParticipantsDates, IsoDateColumnsBecomeDaysSinceEpoch) {
+  TempDir dir;
+  const std::string path = dir.write("p.csv",
+                                     "eid,date_baseline,date_cvd,age\n"
+                                     "1,2008-03-14,,50\n"
+                                     "2,1970-01-01,NA,60\n"
+                                     "3,2010-12-31,2019-02-28,61\n"
+                                     "4,,2000-02-29,62\n");
+  const ParticipantTable t = read_participants(path);
+  const Column& baseline = column(t, "date_baseline");
+  ASSERT_EQ(baseline.kind, ColumnKind::kDate);
+  ASSERT_TRUE(baseline.holds_numbers());
+  EXPECT_EQ(baseline.numeric[0], 13952.0);   // as.numeric(as.Date("2008-03-14")) in R
+  EXPECT_EQ(baseline.numeric[1], 0.0);
+  EXPECT_EQ(baseline.numeric[2], 14974.0);
+  EXPECT_TRUE(std::isnan(baseline.numeric[3]));
+  const Column& cvd = column(t, "date_cvd");   // leading missing cells before the first date
+  ASSERT_EQ(cvd.kind, ColumnKind::kDate);
+  EXPECT_TRUE(std::isnan(cvd.numeric[0]) && std::isnan(cvd.numeric[1]));
+  EXPECT_EQ(cvd.numeric[2], 17955.0);
+  EXPECT_EQ(cvd.numeric[3], 11016.0);
+  EXPECT_EQ(column(t, "age").kind, ColumnKind::kNumeric);
+}
+
+TEST(ParticipantsDates, ForcedCategoricalKeepsDatesAsLevels) {
+  TempDir dir;
+  const std::string path = dir.write("p.csv", "eid,visit\n1,2009-01-02\n2,2008-05-06\n");
+  ParticipantOptions opt;
+  opt.force_categorical = {"visit"};
+  const ParticipantTable t = read_participants(path, opt);
+  const Column& visit = column(t, "visit");
+  ASSERT_EQ(visit.kind, ColumnKind::kCategorical);
+  EXPECT_EQ(visit.levels, (std::vector<std::string>{"2008-05-06", "2009-01-02"}));
+}
+
+TEST(ParticipantsDatesErrors, ImpossibleDayNamesFileLineColumn) {
+  TempDir dir;
+  const std::string path = dir.write("p.csv", "eid,age,date_death\n1,50,2015-01-01\n2,51,2015-02-30\n");
+  const std::string msg = input_error([&] { read_participants(path); });
+  EXPECT_TRUE(contains(msg, path + ":3:3:") && contains(msg, "'date_death'") && contains(msg, "2015-02-30")) << msg;
+}
+
+TEST(ParticipantsDatesErrors, MonthThirteenIsNotADate) {
+  TempDir dir;
+  const std::string path = dir.write("p.csv", "eid,d\n1,2015-13-01\n");
+  const std::string msg = input_error([&] { read_participants(path); });
+  EXPECT_TRUE(contains(msg, path + ":2:2:") && contains(msg, "2015-13-01")) << msg;
+}
+
+TEST(ParticipantsDatesErrors, OtherFormatInADateColumnNamesTheCell) {
+  TempDir dir;
+  const std::string path = dir.write("p.tsv", "eid\td\n1\t2015-01-01\n2\t\n3\t01/02/2015\n");
+  const std::string msg = input_error([&] { read_participants(path); });
+  EXPECT_TRUE(contains(msg, path + ":4:2:") && contains(msg, "01/02/2015") && contains(msg, "line 2")) << msg;
+}
+
+TEST(ParticipantsDatesErrors, NumberInADateColumnNamesTheCell) {
+  TempDir dir;
+  const std::string path = dir.write("p.csv", "eid,d\n1,2015-01-01\n2,20150102\n");
+  const std::string msg = input_error([&] { read_participants(path); });
+  EXPECT_TRUE(contains(msg, path + ":3:2:") && contains(msg, "20150102")) << msg;
+}
+
+TEST(ParticipantsDatesErrors, DateInATextColumnNamesTheCell) {
+  TempDir dir;
+  const std::string path = dir.write("p.csv", "eid,d\n1,unknown\n2,2015-01-02\n");
+  const std::string msg = input_error([&] { read_participants(path); });
+  EXPECT_TRUE(contains(msg, path + ":3:2:") && contains(msg, "force_categorical")) << msg;
+}
+
+}  // namespace
+}  // namespace pwas::io

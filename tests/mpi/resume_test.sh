@@ -15,6 +15,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 cat > config.toml <<'TOML'
 cohort = "cohort.h5"
 block_proteins = 4
+resample_block_proteins = 8
+[[analysis]]
+name = "perm"
+model = "linear"
+outcome = "protein"
+predictor = "isolation"
+covariates = ["age", "sex", "bmi"]
+permutations = 200
+max_t = true
 [[analysis]]
 name = "logit"
 model = "logistic"
@@ -36,7 +45,7 @@ wait_for_blocks() {
 }
 
 same_as_reference() {
-  for f in logit.tsv results.h5; do
+  for f in perm.tsv logit.tsv results.h5; do
     cmp -s "ref/$f" "$1/$f" || { diff "ref/$f" "$1/$f" | head -5 >&2; grep -E "checkpoint|ranks:" "$1/run.log" >&2; fail "$f after $2 differs from the uninterrupted run"; }
   done
   [[ -d "$1/.pwas-checkpoint" ]] && fail "checkpoint left behind after a complete run ($2)"
