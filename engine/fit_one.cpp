@@ -75,10 +75,21 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
 
 namespace {
 
+// The score screen's approximation (the rows a protein lacks stay in the null model's risk sets with the protein at
+// its mean) holds when few rows are missing; a protein missing more of the null's rows than this is always fitted.
+constexpr double kScreenMaxMissing = 0.05;
+
+bool screen_applies(const kernels::CoxNull& null, const std::vector<std::uint8_t>& keep) {
+  std::size_t kept = 0;
+  for (const Eigen::Index i : null.rows) kept += keep[static_cast<std::size_t>(i)] ? 1 : 0;
+  return static_cast<double>(null.rows.size() - kept) <= kScreenMaxMissing * static_cast<double>(null.rows.size());
+}
+
 // The Cox fit of one protein (the plan's predictor): Wald z for BETA / SE / P, and the extra columns EVENT_CT,
 // HR, HR_L95, HR_U95, P_SCORE, P_LRT, P_PH, P_PH_GLOBAL (cox_columns). With a score screen, a protein whose
 // score test from the null model alone (kernels::cox_score_screen) has P >= score_screen_p is not fitted: its
-// row carries that P in P and P_SCORE (so that Bonferroni and FDR count it) and ERRCODE SCREENED_OUT.
+// row carries that P in P and P_SCORE (so that Bonferroni and FDR count it) and ERRCODE SCREENED_OUT. Proteins
+// missing more than kScreenMaxMissing of the null model's rows skip the screen.
 std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorXd& v, io::ResultRow base,
                                        const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
@@ -94,7 +105,7 @@ std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorX
   opt.ties = cox_ties(s.ties);
   if (events < s.min_case_ct) {
     status = kernels::FitStatus::kTooFewCases;
-  } else if (s.score_screen_p && null != nullptr) {
+  } else if (s.score_screen_p && null != nullptr && screen_applies(*null, sc.keep)) {
     const double chi2 = kernels::cox_score_screen(plan.design, *null, v, sc.keep, sc.cox);
     const double p = kernels::p_chisq_upper(chi2, 1.0);
     if (!(p < *s.score_screen_p)) {

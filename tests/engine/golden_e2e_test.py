@@ -46,6 +46,15 @@ covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2
 categorical = ["centre"]
 protein_max_missing = 1.0
 min_case_ct = 1
+[[analysis]]
+name = "cox_screen"
+model = "cox"
+outcome = { time = "time_gap_days", event = "isolation" }
+covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
+categorical = ["centre"]
+protein_max_missing = 1.0
+min_case_ct = 1
+score_screen_p = 0.3
 """
 
 
@@ -99,6 +108,25 @@ def main():
             ok = close(a, b, tol) or (is_p and abs(a - b) <= 1e-12)
             if not ok:
                 bad.append(f"{key}: {col} {a!r} vs R {b!r} (relative {rel:.2e})")
+    # The score screen: proteins whose screening P (score test from the null model) is >= 0.3 are SCREENED_OUT with
+    # that P in P and P_SCORE; the others are the same fits as without the screen. The screen approximates the
+    # exact score test (rows a protein lacks stay in the null's risk sets) and applies only to proteins missing at
+    # most 5% of the rows, so proteins with R's P_SCORE < 0.2 pass.
+    screened = {r["PREDICTOR"].lower(): r for r in read(f"{work}/out/cox_screen.tsv")}
+    codes = {r["ERRCODE"] for r in screened.values()}
+    if codes != {"OK", "SCREENED_OUT"}:
+        bad.append(f"cox_screen: ERRCODEs {sorted(codes)}, expected OK and SCREENED_OUT")
+    for e in expected:
+        if e["ANALYSIS"] != "cox":
+            continue
+        prot = e["PREDICTOR"].lower()
+        r, full = screened[prot], got[("cox", "isolation", prot)]
+        if r["ERRCODE"] == "OK" and any(r[c] != full[c] for c in ("BETA", "SE", "P", "P_PH_GLOBAL")):
+            bad.append(f"cox_screen {prot}: a fit that passed the screen differs from the unscreened fit")
+        if r["ERRCODE"] == "SCREENED_OUT" and not (float(r["P"]) >= 0.3 and r["P"] == r["P_SCORE"] and r["BETA"] == "NA"):
+            bad.append(f"cox_screen {prot}: SCREENED_OUT row with P {r['P']}, P_SCORE {r['P_SCORE']}, BETA {r['BETA']}")
+        if float(e["P_SCORE"]) < 0.2 and r["ERRCODE"] != "OK":
+            bad.append(f"cox_screen {prot}: R's score test P {e['P_SCORE']} but {r['ERRCODE']}")
     print(f"{len(expected)} rows compared with R; max relative difference " +
           ", ".join(f"{c} {w:.2e}" for c, w in worst.items()))
     if bad:
