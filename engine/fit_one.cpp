@@ -66,10 +66,11 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
   const bool cox = s.model == io::ModelKind::kCox;
   if (cox) transform();
   // The protein's own complete cases may empty a covariate level, or leave one without cases or controls (Cox:
-  // without events; prepare_cox put the event indicator in outcome_values).
+  // without events).
   sc.active.assign(static_cast<std::size_t>(plan.design.n_cov()), 1);
-  if (!plan.groups.empty())
-    guard_levels(plan, s.model != io::ModelKind::kLinear ? &plan.outcome_values : nullptr, sc.keep, sc.active, cox);
+  const Eigen::VectorXd* y = cox ? &plan.cox_events
+                                 : s.model == io::ModelKind::kLogistic ? &plan.outcome_values : nullptr;
+  if (!plan.groups.empty()) guard_levels(plan, y, sc.keep, sc.active, cox);
   if (!cox) transform();
 }
 

@@ -26,13 +26,13 @@ void prepare_cox(FitPlan& plan, io::CoxTies ties) {
   kernels::CoxOptions opt;
   opt.ties = cox_ties(ties);
   kernels::CoxWorkspace ws;
-  // The event indicator as the plan's outcome, for the per-fit level guard (fit_one).
-  plan.outcome_values.resize(n);
-  for (Eigen::Index r = 0; r < n; ++r) plan.outcome_values(r) = plan.surv_event[static_cast<std::size_t>(r)];
+  // The event indicator as numbers, for the level guard (here and per fit in fit_one).
+  plan.cox_events.resize(n);
+  for (Eigen::Index r = 0; r < n; ++r) plan.cox_events(r) = plan.surv_event[static_cast<std::size_t>(r)];
   // A covariate level without events has no finite coefficient (monotone likelihood); in the limit its rows leave
   // every risk set, so the null model is fitted without them and without its column, as each protein's fit is.
   std::vector<std::uint8_t> keep(static_cast<std::size_t>(n), 1), active(static_cast<std::size_t>(plan.design.n_cov()), 1);
-  if (!plan.groups.empty() && guard_levels(plan, &plan.outcome_values, keep, active, true)) {
+  if (!plan.groups.empty() && guard_levels(plan, &plan.cox_events, keep, active, true)) {
     std::int64_t left = 0;
     for (auto k : keep) left += k;
     plan.log.push_back(fmt::format("Cox: covariate levels without events leave the fits (their samples and "
