@@ -3,6 +3,10 @@
 # logistic, RIN) on one many-core machine, 1..R ranks x 1 thread, plus a weak-scaling series (proteins grown with
 # the rank count). Writes scaling.csv, machine.txt and the run logs into OUT.
 # Usage: device_scaling.sh PWAS OUT [RANKS...]     (the cohort is simulated straight to HDF5 in a temp folder)
+# Environment: PWAS_SCALING_BIND=none|core (mpirun --bind-to; core also maps by core), PWAS_SCALING_WEAK_RANKS
+# ("" skips weak scaling), PWAS_SCALING_EXTRA_BIND (a second binding to run at the largest rank count too).
+# scaling.csv gives the wall time of mpirun (launcher start-up included) and app_s, the time pwas itself reports
+# from start to finish ("done in" in run.log), so the launcher's share of the fixed cost can be told apart.
 set -euo pipefail
 pwas=$(realpath "$1") out=$(realpath -m "$2")
 shift 2
@@ -26,24 +30,30 @@ n=${PWAS_SCALING_N:-42062} proteins=${PWAS_SCALING_PROTEINS:-2920} per_rank=${PW
 "$pwas" simulate --out "$work/sim" --n "$n" --proteins "$proteins" --seed 1 --cohort "$work/cohort.h5" --no-olink-text \
   >"$out/simulate.log" 2>&1
 
-echo "kind,ranks,threads,proteins,fits,wall_s" >"$out/scaling.csv"
-run_point() {  # run_point KIND RANKS COHORT PROTEINS
-  local kind=$1 r=$2 cohort=$3 proteins=$4 start end
+bind=${PWAS_SCALING_BIND:-none}
+echo "kind,ranks,threads,proteins,fits,bind,wall_s,app_s" >"$out/scaling.csv"
+run_point() {  # run_point KIND RANKS COHORT PROTEINS [BIND]
+  local kind=$1 r=$2 cohort=$3 proteins=$4 b=${5:-$bind} start end app binding
+  binding=(--bind-to "$b")
+  [[ $b == core ]] && binding+=(--map-by core)
   start=$(date +%s.%N)
-  mpirun -n "$r" --bind-to none -x OMP_NUM_THREADS=1 -x LD_LIBRARY_PATH "$pwas" run "$config" --cohort "$cohort" \
-    --out "$work/out_${kind}_$r" --threads 1 --force --quiet
+  mpirun -n "$r" "${binding[@]}" -x OMP_NUM_THREADS=1 -x LD_LIBRARY_PATH "$pwas" run "$config" --cohort "$cohort" \
+    --out "$work/out_${kind}_${b}_$r" --threads 1 --force --quiet
   end=$(date +%s.%N)
-  cp "$work/out_${kind}_$r/run.log" "$out/run_${kind}_$r.log"
-  awk -v k="$kind" -v r="$r" -v p="$proteins" -v s="$start" -v e="$end" \
-    'BEGIN { printf "%s,%d,1,%d,%d,%.3f\n", k, r, p, 4 * p, e - s }' >>"$out/scaling.csv"
+  cp "$work/out_${kind}_${b}_$r/run.log" "$out/run_${kind}_${b}_$r.log"
+  app=$(sed -n 's/.*done in \([0-9.]*\) s.*/\1/p' "$work/out_${kind}_${b}_$r/run.log")
+  awk -v k="$kind" -v r="$r" -v p="$proteins" -v s="$start" -v e="$end" -v b="$b" -v a="$app" \
+    'BEGIN { printf "%s,%d,1,%d,%d,%s,%.3f,%s\n", k, r, p, 4 * p, b, e - s, a }' >>"$out/scaling.csv"
 }
 for r in "${ranks_list[@]}"; do run_point strong "$r" "$work/cohort.h5" "$proteins"; done
+last=${ranks_list[-1]}
+[[ -n ${PWAS_SCALING_EXTRA_BIND:-} ]] && run_point strong "$last" "$work/cohort.h5" "$proteins" "$PWAS_SCALING_EXTRA_BIND"
 # The outputs must not depend on the rank count.
 for r in "${ranks_list[@]}"; do
-  cmp -s "$work/out_strong_${ranks_list[0]}/full.tsv" "$work/out_strong_$r/full.tsv" || echo "DIFFERENT: $r ranks" >>"$out/machine.txt"
+  cmp -s "$work/out_strong_${bind}_${ranks_list[0]}/full.tsv" "$work/out_strong_${bind}_$r/full.tsv" || echo "DIFFERENT: $r ranks" >>"$out/machine.txt"
 done
 # Weak scaling: 365 proteins per rank (2,920 at 8 ranks), same samples.
-for r in ${PWAS_SCALING_WEAK_RANKS:-1 4 16}; do
+for r in ${PWAS_SCALING_WEAK_RANKS-1 4 16}; do
   p=$((per_rank * r))
   "$pwas" simulate --out "$work/simw$r" --n "$n" --proteins "$p" --seed 1 --cohort "$work/weak$r.h5" --no-olink-text >/dev/null
   run_point weak "$r" "$work/weak$r.h5" "$p"

@@ -83,6 +83,48 @@ def coverage(work, name):
     return out
 
 
+def module0_calibration(work):
+    """Share of P_PERM <= 0.05 among the proteins outside co-expression modules (independent tests) of the null
+    cohort: the within-cohort calibration that correlated module proteins cannot give."""
+    truth = {t["symbol"]: t for t in rows(f"{work}/null/truth.tsv")}
+    out = {}
+    for name in ("null_lin", "null_logit"):
+        r = [x for x in rows(f"{work}/{name}/a.tsv") if x["ERRCODE"] == "OK" and truth[x["PROTEIN"]]["module"] == "0"]
+        n = len(r)
+        half = 2.5758 * math.sqrt(0.05 * 0.95 / n)
+        frac = sum(num(x["P_PERM"]) <= 0.05 for x in r) / n
+        out[name] = {"tests": n, "frac_pperm_le_0.05": frac, "frac_p_le_0.05": sum(num(x["P"]) <= 0.05 for x in r) / n,
+                     "binomial_99_interval": [0.05 - half, 0.05 + half], "inside": 0.05 - half <= frac <= 0.05 + half}
+    return out
+
+
+def repeated(folder):
+    """bench/resampling_repeated.sh: family-wise error and P_PERM share over null cohorts, coverage over planted ones."""
+    out = {}
+    null = [l.split() for l in open(f"{folder}/null.txt") if l.strip()]
+    if null:
+        k = sum(float(x[0]) <= 0.05 for x in null)
+        tests = sum(int(x[1]) for x in null)
+        fr = [int(x[2]) / int(x[1]) for x in null]
+        m = sum(fr) / len(fr)
+        sd = math.sqrt(sum((f - m) ** 2 for f in fr) / (len(fr) - 1))
+        out["fwer"] = {"null_cohorts": len(null), "cohorts_with_any_p_maxt_le_0.05": k, "fwer": k / len(null),
+                       "binomial_sd_at_0.05": math.sqrt(0.05 * 0.95 / len(null))}
+        out["null_cohorts_pperm"] = {"tests": tests, "pooled_frac_pperm_le_0.05": sum(int(x[2]) for x in null) / tests,
+                                     "pooled_frac_p_le_0.05": sum(int(x[3]) for x in null) / tests,
+                                     "between_cohort_sd_of_the_share": sd,
+                                     "binomial_sd_if_independent": math.sqrt(0.05 * 0.95 / int(null[0][1]))}
+    planted = [l.split() for l in open(f"{folder}/planted.txt") if l.strip()]
+    for name in ("a", "bca"):
+        for label, keep in (("planted", "1"), ("not_planted", "0")):
+            s = [x for x in planted if x[0] == name and x[1] == keep]
+            if s:
+                out[f"coverage_{'percentile' if name == 'a' else 'bca'}_{label}"] = {
+                    "intervals": len(s), "bootstrap": sum(int(x[2]) for x in s) / len(s),
+                    "t_interval": sum(int(x[3]) for x in s) / len(s), "binomial_sd": math.sqrt(0.0475 / len(s))}
+    return out
+
+
 def main():
     work, out_json = sys.argv[1], sys.argv[2]
     rep = {}
@@ -102,11 +144,8 @@ def main():
     rep["bootstrap_bca"] = coverage(work, "bca")
     m = re.search(r"split half .*", open(f"{work}/boot/run.log").read())
     rep["split_half"] = m.group(0) if m else None
-    mins = [float(l.split()[0]) for l in open(f"{work}/fwer/min_pmaxt.txt") if l.strip()]
-    if mins:
-        k = sum(p <= 0.05 for p in mins)
-        rep["fwer"] = {"simulations": len(mins), "any_p_maxt_le_0.05": k, "fwer": k / len(mins),
-                       "binomial_sd_at_0.05": math.sqrt(0.05 * 0.95 / len(mins))}
+    rep["null_module0"] = module0_calibration(work)
+    rep.update(repeated(f"{work}/repeated"))
     gemm = rep.get("dgemm_2t_GFLOPpers")
     lin, log_ = rep["time_plan_lin"], rep["time_plan_logit"]
     if gemm and "gflops" in lin:

@@ -5,9 +5,11 @@
 # permutations against this machine's DGEMM rate and the plain scans. Prints a report (bench/resampling_report.py)
 # and writes bench/results/resampling_<date>.json.
 # Usage: bench/resampling_validation.sh [--n 42062] [--proteins 2920] [--fwer-sims 200] [--work DIR] [--skip-speed]
+#                                      [--speed-only]
+# (about 25 minutes on this machine at the defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=42062 proteins=2920 sims=200 work=/tmp/pwas-resampling skip_speed=0 threads=$(nproc)
+n=42062 proteins=2920 sims=200 work=/tmp/pwas-resampling skip_speed=0 speed_only=0 threads=$(nproc)
 while (( $# )); do
   case $1 in
     --n) n=$2; shift ;;
@@ -15,6 +17,7 @@ while (( $# )); do
     --fwer-sims) sims=$2; shift ;;
     --work) work=$2; shift ;;
     --skip-speed) skip_speed=1 ;;
+    --speed-only) speed_only=1 ;;   # ceilings and the four planted-cohort runs only (reuses the other results)
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +56,7 @@ if (( ! skip_speed )); then
   for t in 1 2; do "$work/ceilings" $t; done > "$work/ceilings.csv"
 fi
 
+if (( ! speed_only )); then
 echo "== 1. calibration on the null cohort: logistic (1,000 permutations) and linear (10,000)"
 config "$work/null_logit.toml" "$work/null.h5" "$work/null_logit" logistic '["isolation", "loneliness"]' '"protein"' \
   "permutations = 1000" "max_t = true"
@@ -60,6 +64,7 @@ run "$work/null_logit.toml" "$work/null_logit"
 config "$work/null_lin.toml" "$work/null.h5" "$work/null_lin" linear '"protein"' '"isolation"' \
   "permutations = 10000" "max_t = true"
 run "$work/null_lin.toml" "$work/null_lin"
+fi
 
 echo "== 2. planted cohort: P_PERM against P, and the speed runs (plain scans in the same session)"
 config "$work/plan_logit.toml" "$work/planted.h5" "$work/plan_logit" logistic '["isolation", "loneliness"]' '"protein"' \
@@ -73,6 +78,7 @@ run "$work/plan_lin.toml" "$work/plan_lin"
 config "$work/plan_lin_plain.toml" "$work/planted.h5" "$work/plan_lin_plain" linear '"protein"' '"isolation"'
 run "$work/plan_lin_plain.toml" "$work/plan_lin_plain"
 
+if (( ! speed_only )); then
 echo "== 3. bootstrap coverage of the planted NPX shifts: protein ~ isolation + loneliness + covariates, untransformed"
 cat > "$work/boot.toml" <<TOML
 cohort = "$work/planted.h5"
@@ -101,17 +107,9 @@ split_half = 100
 TOML
 run "$work/boot.toml" "$work/boot"
 
-echo "== 4. family-wise error of max-T: ${sims} null cohorts of 5,000 x 200, 1,000 permutations each"
-mkdir -p "$work/fwer"
-: > "$work/fwer/min_pmaxt.txt"
-for s in $(seq 1 "$sims"); do
-  d="$work/fwer/s$s"
-  "$pwas" simulate --out "$d" --n 5000 --proteins 200 --seed $((1000 + s)) --null --cohort "$d.h5" --no-olink-text \
-    --force >/dev/null
-  config "$d.toml" "$d.h5" "$d.out" linear '"protein"' '"isolation"' "permutations = 1000" "max_t = true"
-  "$pwas" run "$d.toml" --force --quiet --threads "$threads"
-  python3 -c "import csv,sys; r=[float(x['P_MAXT']) for x in csv.DictReader(open('$d.out/a.tsv'),delimiter='\t') if x['P_MAXT']!='NA']; print(min(r), len(r))" >> "$work/fwer/min_pmaxt.txt"
-  rm -rf "$d" "$d.h5" "$d.out"
-done
+echo "== 4. repeated simulations (5,000 x 200): ${sims} null cohorts (max-T family-wise error, P_PERM share) and"
+echo "   $((sims / 2)) planted cohorts (bootstrap coverage); independent cohorts, unlike correlated proteins"
+bash bench/resampling_repeated.sh "$pwas" "$work/repeated" "$sims" $((sims / 2))
+fi
 
 python3 bench/resampling_report.py "$work" "bench/results/resampling_$(date +%Y%m%d).json"

@@ -1,7 +1,9 @@
 #pragma once
 // Resampling inference of one plan over a block of proteins (docs/resampling.md): the protein-side columns are
-// prepared by the scan's per-protein tasks right after each fit, then every replicate (shared permutation,
-// Poisson-bootstrap weights) of the block is one product A'B (kernels/cross_product.hpp) over all its proteins.
+// prepared by the grouped scan right after the fits (engine/group_scan.cpp), then every 64 replicates (shared
+// permutations, Poisson-bootstrap weights, half splits) of the block are one product A'B (kernels/cross_product.hpp)
+// over all its proteins (engine/resample_replicates.cpp). Shared parts: resample_shared.cpp; split half:
+// split_half.cpp.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,20 +37,20 @@ ResampleShared make_resample_shared(const FitPlan& plan, const FitSettings& s);
 /// The extra result columns resampling adds, in order.
 std::vector<std::string> resample_columns(const io::ResamplingConfig& rc);
 
-/// One block's protein-side columns for one plan; column j is written only by the task of protein j.
+/// One block's protein-side columns for one plan; column j is written only by the task holding protein j.
 struct ResampleBlock {
   Eigen::Index k = 0;
   kernels::PackedPanels b1, b2, psi;   // [n_rows x k]: M v (linear e_j, logistic W0-residualised protein);
                                        // linear: the kept-row mask, logistic: b1 squared; influence of BETA
   std::vector<std::uint8_t> ok;        // [k] the fit and its resampling columns are usable
   std::vector<double> observed;        // [k] observed statistic (partial t or score z): T_PERM
-  std::vector<double> ss_protein, df, frac;         // [k] linear: e_j'e_j, residual df, kept share of rows
+  std::vector<double> ss_protein, df, frac;         // [k] linear: e_j'e_j, residual df, kept share of the rows
   std::vector<double> beta, acceleration;           // [k] BETA of the fit; BCa acceleration
   std::vector<Eigen::VectorXd> fit_beta;            // [k] logistic: every coefficient of the fit (empty unless OK)
   void resize(Eigen::Index n_rows, Eigen::Index columns, const io::ResamplingConfig& rc, bool logistic);
 };
 
-/// What scan_block needs to prepare the resampling columns of a block (one ResampleBlock per plan).
+/// What the grouped scan needs to prepare the resampling columns of a block (one ResampleBlock per plan).
 struct BlockResampling {
   const std::vector<ResampleShared>* shared = nullptr;   // [plan]
   const io::ResamplingConfig* config = nullptr;

@@ -148,5 +148,41 @@ TEST(KeptRowProjector, ResidualsAreOrthogonalToTheCovariatesOnKeptRows) {
   }
 }
 
+TEST(KeptRowProjector, ManyColumnsGiveEachColumnTheBitsOfItsOwnProjection) {
+  const Eigen::Index n = 1300;   // several 256-row chunks
+  RandomStream rs(12);
+  Eigen::MatrixXd raw(n, 5);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    raw(i, 0) = 1.0;
+    for (Eigen::Index j = 1; j < 5; ++j) raw(i, j) = rs.normal();
+  }
+  const SharedDesign d = make_shared_design(raw);
+  constexpr int k = 5;
+  std::vector<KeptRowProjector> group(k), alone(k);
+  std::vector<std::vector<std::uint8_t>> keep(k, std::vector<std::uint8_t>(static_cast<std::size_t>(n)));
+  std::vector<Eigen::VectorXd> z(k, Eigen::VectorXd(n)), together(k, Eigen::VectorXd(n)), single(k, Eigen::VectorXd(n));
+  for (int t = 0; t < k; ++t) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      keep[t][static_cast<std::size_t>(i)] = rs.bernoulli(0.6 + 0.08 * t);
+      z[t](i) = rs.normal();
+    }
+    ASSERT_TRUE(group[t].prepare(d, keep[t], {}, {}, &d.gram));
+    ASSERT_TRUE(alone[t].prepare(d, keep[t], {}, {}, &d.gram));
+  }
+  std::vector<KeptRowProjector*> p;
+  std::vector<const double*> in;
+  std::vector<double*> out;
+  for (int t = 0; t < k; ++t) {
+    p.push_back(&group[t]);
+    in.push_back(z[t].data());
+    out.push_back(together[t].data());
+  }
+  KeptRowProjector::residualise_many(p, in, out);
+  for (int t = 0; t < k; ++t) {
+    alone[t].residualise(z[t], single[t]);
+    for (Eigen::Index i = 0; i < n; ++i) ASSERT_EQ(together[t](i), single[t](i)) << t << " " << i;
+  }
+}
+
 }  // namespace
 }  // namespace pwas::kernels
