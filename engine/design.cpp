@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/prepare_cox.hpp"
 #include "engine/survival_frame.hpp"
 #include "kernels/assert.hpp"
 #include "io/error.hpp"
@@ -372,6 +373,7 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
   p.terms.push_back(p.protein_predictor ? std::string(io::kProteinWord) : predictor);
   p.design = kernels::make_shared_design(std::move(c));
 
+  if (cox) prepare_cox(p, a.ties);
   if (a.model == io::ModelKind::kLogistic && n_rows > p.design.n_cov() && p.n_cases > 0 && p.n_cases < n_rows) {
     kernels::LogisticWorkspace ws;
     std::vector<std::uint8_t> all(static_cast<std::size_t>(n_rows), 1);

@@ -9,6 +9,7 @@
 
 #include "io/cohort.hpp"
 #include "io/config.hpp"
+#include "kernels/cox.hpp"
 #include "kernels/logistic.hpp"
 #include "kernels/shared_design.hpp"
 
@@ -41,6 +42,9 @@ struct FitPlan {
   std::vector<std::uint8_t> surv_event;    // [n_rows] 1 = event, 0 = censored
   std::vector<std::int32_t> stratum;       // [n_rows] 0..n_strata-1; all 0 without strata
   std::int32_t n_strata = 0;               // cox: strata among the rows
+  kernels::CoxSurvival cox_survival;       // cox: the rows sorted into risk sets (engine/prepare_cox.cpp)
+  Eigen::VectorXd cox_events;              // cox: [n_rows] surv_event as 0/1, for the per-fit level guard
+  kernels::CoxNull cox_null;               // cox: covariates-only fit on all rows, reused by every protein's fit
   std::vector<LevelGroup> groups;      // categorical covariates
   std::vector<std::string> log;        // sample counts after each step
 };

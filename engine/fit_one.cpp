@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "engine/level_guard.hpp"
+#include "engine/prepare_cox.hpp"
 #include "kernels/pvalues.hpp"
 #include "kernels/rank_normal.hpp"
 
@@ -55,15 +56,104 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
       sc.keep[static_cast<std::size_t>(r)] = std::isnan(x) ? 0 : 1;
     }
   }
-  // The protein's own complete cases may empty a covariate level, or leave one without cases or controls.
-  sc.active.assign(static_cast<std::size_t>(plan.design.n_cov()), 1);
-  if (!plan.groups.empty())
-    guard_levels(plan, s.model == io::ModelKind::kLogistic ? &plan.outcome_values : nullptr, sc.keep, sc.active);
-  if (has_protein) {
+  auto transform = [&] {
+    if (!has_protein) return;
     if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.keep);
     else if (s.transform == io::ProteinTransform::kZscore) kernels::zscore(sc.protein, sc.keep);
-  }
+  };
+  // Cox: the rows of a level without events stay in R's fit (their coefficient runs to -infinity, their risk
+  // weights to 0), so the protein is transformed over all its complete cases before the guard takes them out.
+  const bool cox = s.model == io::ModelKind::kCox;
+  if (cox) transform();
+  // The protein's own complete cases may empty a covariate level, or leave one without cases or controls (Cox:
+  // without events).
+  sc.active.assign(static_cast<std::size_t>(plan.design.n_cov()), 1);
+  const Eigen::VectorXd* y = cox ? &plan.cox_events
+                                 : s.model == io::ModelKind::kLogistic ? &plan.outcome_values : nullptr;
+  if (!plan.groups.empty()) guard_levels(plan, y, sc.keep, sc.active, cox);
+  if (!cox) transform();
 }
+
+namespace {
+
+// The score screen's approximation (the rows a protein lacks stay in the null model's risk sets with the protein at
+// its mean) holds when few rows are missing; a protein missing more of the null's rows than this is always fitted.
+constexpr double kScreenMaxMissing = 0.05;
+
+bool screen_applies(const kernels::CoxNull& null, const std::vector<std::uint8_t>& keep) {
+  std::size_t kept = 0;
+  for (const Eigen::Index i : null.rows) kept += keep[static_cast<std::size_t>(i)] ? 1 : 0;
+  return static_cast<double>(null.rows.size() - kept) <= kScreenMaxMissing * static_cast<double>(null.rows.size());
+}
+
+// The Cox fit of one protein (the plan's predictor): Wald z for BETA / SE / P, and the extra columns EVENT_CT,
+// HR, HR_L95, HR_U95, P_SCORE, P_LRT, P_PH, P_PH_GLOBAL (cox_columns). With a score screen, a protein whose
+// score test from the null model alone (kernels::cox_score_screen) has P >= score_screen_p is not fitted: its
+// row carries that P in P and P_SCORE (so that Bonferroni and FDR count it) and ERRCODE SCREENED_OUT. Proteins
+// missing more than kScreenMaxMissing of the null model's rows skip the screen.
+std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorXd& v, io::ResultRow base,
+                                       const FitSettings& s, FitScratch& sc) {
+  const auto n = static_cast<Eigen::Index>(plan.rows.size());
+  std::int64_t events = 0;
+  for (Eigen::Index r = 0; r < n; ++r)
+    if (sc.keep[static_cast<std::size_t>(r)] && plan.surv_event[static_cast<std::size_t>(r)]) ++events;
+  base.extra.assign(cox_columns().size(), kNaN);
+  base.extra[0] = static_cast<double>(events);
+  kernels::FitStatus status = kernels::FitStatus::kOk;
+  kernels::CoxFit f;
+  const kernels::CoxNull* null = plan.cox_null.ok() ? &plan.cox_null : nullptr;
+  kernels::CoxOptions opt;
+  opt.ties = cox_ties(s.ties);
+  if (events < s.min_case_ct) {
+    status = kernels::FitStatus::kTooFewCases;
+  } else if (s.score_screen_p && null != nullptr && screen_applies(*null, sc.keep)) {
+    const double chi2 = kernels::cox_score_screen(plan.design, *null, v, sc.keep, sc.cox);
+    const double p = kernels::p_chisq_upper(chi2, 1.0);
+    if (!(p < *s.score_screen_p)) {
+      status = kernels::FitStatus::kScreenedOut;
+      base.p = p;
+      base.extra[4] = p;
+    }
+  }
+  if (status == kernels::FitStatus::kOk) {
+    f = kernels::fit_cox(plan.design, plan.cox_survival, null, v, sc.keep, sc.active, {}, sc.cox, opt);
+    status = f.status;
+  }
+  base.errcode = std::string(kernels::to_string(status));
+  sc.status = status;
+  sc.df = kNaN;
+  std::vector<io::ResultRow> rows;
+  const auto last = static_cast<Eigen::Index>(plan.terms.size()) - 1;
+  auto fill = [&](io::ResultRow& r, Eigen::Index t) {
+    if (status != kernels::FitStatus::kOk) return;
+    // Wald z and the HR's CI as R's summary(coxph): exp(beta -/+ qnorm(0.975) se).
+    fill_term(r, f.beta(t), f.se(t), true, kNaN);
+    r.extra[1] = r.effect;
+    r.extra[2] = r.effect_l95;
+    r.extra[3] = r.effect_u95;
+    if (t == last) {
+      r.extra[4] = f.p_score;
+      r.extra[5] = f.p_lrt;
+      r.extra[6] = f.ph_p;
+      r.extra[7] = f.ph_global_p;
+    }
+  };
+  if (status == kernels::FitStatus::kOk) sc.beta = f.beta;
+  if (s.report == io::ReportTerms::kPredictor) {
+    rows.push_back(base);
+    fill(rows.back(), last);
+    return rows;
+  }
+  // Every term; the intercept has no Cox coefficient (NA).
+  for (Eigen::Index t = 1; t <= last; ++t) {
+    rows.push_back(base);
+    if (t < last) rows.back().predictor = plan.terms[static_cast<std::size_t>(t)];
+    fill(rows.back(), t);
+  }
+  return rows;
+}
+
+}  // namespace
 
 std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
                                    const FitSettings& s, FitScratch& sc) {
@@ -77,6 +167,7 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
   for (auto k : sc.keep) obs += k;
   base.obs_ct = obs;
   const bool logistic = s.model == io::ModelKind::kLogistic;
+  if (s.model == io::ModelKind::kCox) return fit_one_cox(plan, v, base, s, sc);
 
   Eigen::VectorXd beta, se;
   double df = kNaN;

@@ -1,5 +1,6 @@
 #pragma once
 // One protein (or one column) under one fit plan: transform, fit, and the reported rows.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "engine/design.hpp"
 #include "io/config.hpp"
 #include "io/results.hpp"
+#include "kernels/cox.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/logistic.hpp"
 
@@ -18,6 +20,8 @@ struct FitSettings {
   io::ProteinTransform transform = io::ProteinTransform::kRin;
   io::ReportTerms report = io::ReportTerms::kPredictor;
   int min_case_ct = 10;
+  io::CoxTies ties = io::CoxTies::kEfron;      // cox
+  std::optional<double> score_screen_p;        // cox: full fits only where the null model's score test P < this
 };
 
 /// Per-thread scratch, allocated once and reused for every fit the thread runs.
@@ -28,6 +32,7 @@ struct FitScratch {
   std::vector<std::uint8_t> active;    // [n_cov] covariate columns in this fit
   kernels::LinearWorkspace linear;
   kernels::LogisticWorkspace logistic;
+  kernels::CoxWorkspace cox;
   // The last fit, for the resampling that follows it on the same thread (engine/resample_column.cpp).
   Eigen::VectorXd beta;                // [n_cov + 1] all coefficients (NaN unless status is kOk)
   kernels::FitStatus status = kernels::FitStatus::kOk;

@@ -21,7 +21,7 @@ Tally tally(const LevelGroup& g, const Eigen::VectorXd* y, const std::vector<std
 }  // namespace
 
 bool guard_levels(const FitPlan& plan, const Eigen::VectorXd* y, std::vector<std::uint8_t>& keep,
-                  std::vector<std::uint8_t>& active) {
+                  std::vector<std::uint8_t>& active, bool events_only) {
   bool changed_any = false;
   if (y) {
     bool changed = true;
@@ -30,7 +30,7 @@ bool guard_levels(const FitPlan& plan, const Eigen::VectorXd* y, std::vector<std
       for (const LevelGroup& g : plan.groups) {
         const Tally t = tally(g, y, keep);
         for (std::size_t l = 0; l < g.column.size(); ++l) {
-          if (t.n[l] == 0 || (t.cases[l] != 0 && t.cases[l] != t.n[l])) continue;
+          if (t.n[l] == 0 || (t.cases[l] != 0 && (events_only || t.cases[l] != t.n[l]))) continue;
           for (std::size_t r = 0; r < keep.size(); ++r)
             if (keep[r] && g.level_of_row[r] == static_cast<std::int32_t>(l)) keep[r] = 0;
           changed = changed_any = true;

@@ -19,6 +19,7 @@
 #include "engine/progress.hpp"
 #include "engine/rank_scan.hpp"
 #include "engine/reducer.hpp"
+#include "engine/prepare_cox.hpp"
 #include "engine/resample.hpp"
 #include "engine/stop_signal.hpp"
 #include "engine/run_log.hpp"
@@ -236,10 +237,6 @@ int run_config(const RunOptions& opt, Comm& comm) {
                         plans.back().terms.size());
       }
     analysis_proteins(meta, a);   // validates the protein list
-    // The Cox fit belongs in fit_one's model dispatch (the Cox kernel); until it is there, stop before writing.
-    if (a.model == io::ModelKind::kCox)
-      throw InputError(fmt::format("{}: analysis '{}': model = \"cox\" plans are built, but this build has no Cox "
-                                   "fit yet", a.source, a.name));
   }
 
   std::vector<io::ResultTable> tables;
@@ -248,12 +245,15 @@ int run_config(const RunOptions& opt, Comm& comm) {
     const auto& plans = all_plans[ai];
     const auto t_analysis = Clock::now();
     FitSettings settings{a.model, a.transform, a.report, a.min_case_ct};
+    settings.ties = a.ties;
+    settings.score_screen_p = a.score_screen_p;
     const bool uses_proteins = plans.front().protein_outcome || plans.front().protein_predictor;
 
     io::ResultTable table;
     table.analysis = a.name;
     table.model = io::to_string(a.model);
     if (a.resampling.any()) table.extra_columns = resample_columns(a.resampling);
+    if (a.model == io::ModelKind::kCox) table.extra_columns = cox_columns();   // config: no resampling with Cox
     std::vector<std::int64_t> dropped;
     if (uses_proteins) {
       std::vector<std::int64_t> proteins;

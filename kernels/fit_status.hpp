@@ -12,9 +12,10 @@ enum class FitStatus : std::uint8_t {
   kSeparation,     // logistic: (quasi-)complete separation, MLE does not exist
   kTooFewCases,    // too few rows for the number of columns, or a binary outcome with one class
   kConstant,       // the predictor (or outcome) is constant on this fit's rows
+  kScreenedOut,    // Cox with a score screen: the null model's score test did not pass, no full fit
 };
 
-/// The ERRCODE spelling of a status: OK, SINGULAR, NOT_CONVERGED, SEPARATION, TOO_FEW_CASES, CONSTANT.
+/// The ERRCODE spelling of a status: OK, SINGULAR, NOT_CONVERGED, SEPARATION, TOO_FEW_CASES, CONSTANT, SCREENED_OUT.
 constexpr std::string_view to_string(FitStatus s) {
   switch (s) {
     case FitStatus::kOk: return "OK";
@@ -23,6 +24,7 @@ constexpr std::string_view to_string(FitStatus s) {
     case FitStatus::kSeparation: return "SEPARATION";
     case FitStatus::kTooFewCases: return "TOO_FEW_CASES";
     case FitStatus::kConstant: return "CONSTANT";
+    case FitStatus::kScreenedOut: return "SCREENED_OUT";
   }
   return "UNKNOWN";
 }

@@ -2,9 +2,11 @@
 """Exactness end to end: `pwas import` + `pwas run` on a small simulated cohort against R (tests/golden/e2e).
 
 tests/golden/e2e/make_golden.R fits every protein the study's way with glm/lm (complete cases, RIN within them,
-glm converged to epsilon 1e-14 with the SE from the information matrix at its estimate) and wrote expected.tsv.
-Here pwas must match every row: OBS_CT and CASE_CT exactly, BETA and SE to a relative 1e-6, P to a relative 1e-6
-or an absolute 1e-12, with ERRCODE OK. Usage: golden_e2e_test.py PWAS GOLDEN_DIR WORK_DIR
+glm converged to epsilon 1e-14 with the SE from the information matrix at its estimate) and wrote expected.tsv,
+and with coxph / cox.zph (Surv(time_gap_days, isolation), Efron) expected_cox.tsv.
+Here pwas must match every row: OBS_CT, CASE_CT and EVENT_CT exactly, BETA and SE to a relative 1e-6, P (and Cox's
+P_SCORE, P_LRT) to a relative 1e-6 or an absolute 1e-12, Cox's P_PH and P_PH_GLOBAL to a relative 1e-4, with
+ERRCODE OK. Usage: golden_e2e_test.py PWAS GOLDEN_DIR WORK_DIR
 """
 import os
 import shutil
@@ -36,6 +38,23 @@ predictor = "protein"
 covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
 categorical = ["centre"]
 protein_max_missing = 1.0
+[[analysis]]
+name = "cox"
+model = "cox"
+outcome = { time = "time_gap_days", event = "isolation" }
+covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
+categorical = ["centre"]
+protein_max_missing = 1.0
+min_case_ct = 1
+[[analysis]]
+name = "cox_screen"
+model = "cox"
+outcome = { time = "time_gap_days", event = "isolation" }
+covariates = ["age", "sex", "centre", "bmi", "smoking", "ethnicity", "pc1", "pc2"]
+categorical = ["centre"]
+protein_max_missing = 1.0
+min_case_ct = 1
+score_screen_p = 0.3
 """
 
 
@@ -59,11 +78,12 @@ def main():
         f.write(CONFIG)
     subprocess.run([pwas, "run", f"{work}/config.toml", "--out", f"{work}/out", "--quiet"], check=True)
     got = {}
-    for analysis in ("logit", "prot_outcome", "marker"):
+    for analysis in ("logit", "prot_outcome", "marker", "cox"):
         for r in read(f"{work}/out/{analysis}.tsv"):
             got[(analysis, r["OUTCOME"].lower(), r["PREDICTOR"].lower())] = r
-    expected = read(f"{golden}/expected.tsv")
-    bad, worst = [], {"BETA": 0.0, "SE": 0.0, "P": 0.0}
+    expected = read(f"{golden}/expected.tsv") + read(f"{golden}/expected_cox.tsv")
+    tolerance = {"BETA": 1e-6, "SE": 1e-6, "P": 1e-6, "P_SCORE": 1e-6, "P_LRT": 1e-6, "P_PH": 1e-4, "P_PH_GLOBAL": 1e-4}
+    bad, worst = [], {c: 0.0 for c in tolerance}
     for e in expected:
         key = (e["ANALYSIS"], e["OUTCOME"].lower(), e["PREDICTOR"].lower())
         g = got.get(key)
@@ -75,17 +95,40 @@ def main():
             continue
         if int(g["OBS_CT"]) != int(e["OBS_CT"]):
             bad.append(f"{key}: OBS_CT {g['OBS_CT']} vs R {e['OBS_CT']}")
-        if e["CASE_CT"] != "NA" and int(g["CASE_CT"]) != int(e["CASE_CT"]):
-            bad.append(f"{key}: CASE_CT {g['CASE_CT']} vs R {e['CASE_CT']}")
-        for col in ("BETA", "SE", "P"):
+        for count in ("CASE_CT", "EVENT_CT"):
+            if e.get(count, "NA") != "NA" and int(g[count]) != int(e[count]):
+                bad.append(f"{key}: {count} {g[count]} vs R {e[count]}")
+        for col, tol in tolerance.items():
+            if col not in e:
+                continue
             a, b = float(g[col]), float(e[col])
             rel = abs(a - b) / max(abs(b), 1e-300)
-            worst[col] = max(worst[col], rel if not (col == "P" and abs(a - b) <= 1e-12) else 0.0)
-            ok = close(a, b, 1e-6) or (col == "P" and abs(a - b) <= 1e-12)
+            is_p = col.startswith("P")
+            worst[col] = max(worst[col], rel if not (is_p and abs(a - b) <= 1e-12) else 0.0)
+            ok = close(a, b, tol) or (is_p and abs(a - b) <= 1e-12)
             if not ok:
                 bad.append(f"{key}: {col} {a!r} vs R {b!r} (relative {rel:.2e})")
-    print(f"{len(expected)} rows compared with R; max relative difference BETA {worst['BETA']:.2e}, "
-          f"SE {worst['SE']:.2e}, P {worst['P']:.2e}")
+    # The score screen: proteins whose screening P (score test from the null model) is >= 0.3 are SCREENED_OUT with
+    # that P in P and P_SCORE; the others are the same fits as without the screen. The screen approximates the
+    # exact score test (rows a protein lacks stay in the null's risk sets) and applies only to proteins missing at
+    # most 5% of the rows, so proteins with R's P_SCORE < 0.2 pass.
+    screened = {r["PREDICTOR"].lower(): r for r in read(f"{work}/out/cox_screen.tsv")}
+    codes = {r["ERRCODE"] for r in screened.values()}
+    if codes != {"OK", "SCREENED_OUT"}:
+        bad.append(f"cox_screen: ERRCODEs {sorted(codes)}, expected OK and SCREENED_OUT")
+    for e in expected:
+        if e["ANALYSIS"] != "cox":
+            continue
+        prot = e["PREDICTOR"].lower()
+        r, full = screened[prot], got[("cox", "isolation", prot)]
+        if r["ERRCODE"] == "OK" and any(r[c] != full[c] for c in ("BETA", "SE", "P", "P_PH_GLOBAL")):
+            bad.append(f"cox_screen {prot}: a fit that passed the screen differs from the unscreened fit")
+        if r["ERRCODE"] == "SCREENED_OUT" and not (float(r["P"]) >= 0.3 and r["P"] == r["P_SCORE"] and r["BETA"] == "NA"):
+            bad.append(f"cox_screen {prot}: SCREENED_OUT row with P {r['P']}, P_SCORE {r['P_SCORE']}, BETA {r['BETA']}")
+        if float(e["P_SCORE"]) < 0.2 and r["ERRCODE"] != "OK":
+            bad.append(f"cox_screen {prot}: R's score test P {e['P_SCORE']} but {r['ERRCODE']}")
+    print(f"{len(expected)} rows compared with R; max relative difference " +
+          ", ".join(f"{c} {w:.2e}" for c, w in worst.items()))
     if bad:
         print("\n".join(bad), file=sys.stderr)
         sys.exit(1)

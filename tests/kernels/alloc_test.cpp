@@ -4,10 +4,12 @@
 
 #include <cstddef>
 
+#include "kernels/cox.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/logistic.hpp"
 #include "kernels/rank_normal.hpp"
 #include "tests/kernels/simulate.hpp"
+#include "tests/kernels/simulate_survival.hpp"
 
 #if defined(__GLIBC__)
 namespace {
@@ -87,6 +89,31 @@ TEST(Allocation, LinearAndLogisticFitsReuseTheWorkspace) {
   EXPECT_EQ(rin, 0);
   std::printf("[alloc] mallocs per fit after warm-up: linear %ld, logistic %ld, logistic chord %ld, RIN %ld\n", linear,
               logistic, chord, rin);
+}
+
+TEST(Allocation, CoxFitsReuseTheWorkspace) {
+#if !defined(__GLIBC__)
+  GTEST_SKIP() << "malloc interposition needs glibc";
+#endif
+  const auto s = testing::simulate_protein_study(3000, 10, 6, 3, 0.2, 0.0, 33);
+  const auto o = testing::simulate_survival(s, 0.15, 0.2, 2, 34);
+  const SharedDesign d = make_shared_design(s.raw);
+  const CoxSurvival surv = make_cox_survival(o.time, o.event, o.stratum);
+  CoxWorkspace ws;
+  const CoxNull null = make_cox_null(d, surv, s.all, {}, {}, ws);
+  std::vector<std::uint8_t> other = s.keep;
+  for (std::size_t i = 0; i < other.size(); i += 7) other[i] = 0;
+  fit_cox(d, surv, &null, s.v, s.keep, {}, {}, ws);  // warm-up
+  // A protein with other missing rows: the covariates-only refit, the chord, the Newton check and cox.zph.
+  const long cox = count_mallocs([&] {
+    const CoxFit f = fit_cox(d, surv, &null, s.v, other, {}, {}, ws);
+    EXPECT_EQ(f.status, FitStatus::kOk);
+  });
+  EXPECT_LE(cox, 2);
+  cox_score_screen(d, null, s.v, s.keep, ws);  // warm-up
+  const long screen = count_mallocs([&] { cox_score_screen(d, null, s.v, other, ws); });
+  EXPECT_EQ(screen, 0);
+  std::printf("[alloc] mallocs per Cox fit after warm-up: %ld; per score screen: %ld\n", cox, screen);
 }
 
 }  // namespace

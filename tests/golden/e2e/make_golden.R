@@ -3,7 +3,7 @@
 # RIN (Blom 3/8) of the protein within those cases; glm(binomial) converged tightly with the SE taken from the
 # information matrix at R's converged estimate; lm for the linear directions.
 # Inputs (checked in beside this script): participants.csv, olink_wide.csv (a small `pwas simulate` cohort).
-# Run: Rscript make_golden.R   (R 4.2.2, Debian r-base-core) -> expected.tsv
+# Run: Rscript make_golden.R   (R 4.2.2, Debian r-base-core, survival 3.5.3) -> expected.tsv, expected_cox.tsv
 options(digits = 17)
 part <- read.csv("participants.csv", na.strings = c("", "NA"), stringsAsFactors = FALSE)
 wide <- read.csv("olink_wide.csv", na.strings = c("", "NA"))
@@ -73,6 +73,41 @@ linear_row <- function(analysis, prot, outcome, predictor) {
              BETA = b, SE = se[[j]], P = 2 * pt(-abs(b / se[[j]]), df_res))
 }
 
+# Cox (survival >= 3): Surv(time_gap_days, isolation) ~ RIN(protein) + covariates, Efron, as a test of the engine's
+# Cox path (not a meaningful model). RIN within the complete cases; then the rows of factor levels without events
+# leave the fit (their coefficient runs to -infinity in coxph, their risk weights to 0: the limit, as pwas does).
+# Score test at (coef of the covariates-only fit on the same rows, 0); LRT against that fit; cox.zph defaults.
+suppressPackageStartupMessages(library(survival))
+ctl <- coxph.control(eps = 1e-13, toler.chol = 1e-15, iter.max = 100)
+cox_row <- function(prot) {
+  df <- d[complete.cases(d[, c("time_gap_days", "isolation", covs, prot)]), ]
+  df$.x <- rin(df[[prot]])
+  repeat {
+    drop <- rep(FALSE, nrow(df))
+    for (f in factors) {
+      events <- tapply(df$isolation, df[[f]], sum)
+      drop <- drop | as.character(df[[f]]) %in% names(events)[events == 0]
+    }
+    if (!any(drop)) break
+    df <- df[!drop, ]
+  }
+  X <- design(df, ".x")[, -1]
+  y <- Surv(df$time_gap_days, df$isolation)
+  k <- which(colnames(X) == ".x")
+  null <- coxph(y ~ X[, -k], ties = "efron", control = ctl)
+  fit <- coxph(y ~ X, ties = "efron", control = ctl)
+  init <- rep(0, ncol(X)); init[-k] <- coef(null)
+  sc <- coxph(y ~ X, ties = "efron", control = ctl, init = init)
+  zph <- cox.zph(fit, terms = FALSE)$table   # one row per column (X is one matrix term); the protein's is row k
+  b <- coef(fit)[[k]]
+  s <- sqrt(diag(vcov(fit)))[[k]]
+  data.frame(ANALYSIS = "cox", OUTCOME = "isolation", PREDICTOR = prot, OBS_CT = nrow(df),
+             EVENT_CT = sum(df$isolation), BETA = b, SE = s, P = 2 * pnorm(-abs(b / s)),
+             P_SCORE = pchisq(sc$score, 1, lower.tail = FALSE),
+             P_LRT = pchisq(2 * (fit$loglik[2] - null$loglik[2]), 1, lower.tail = FALSE),
+             P_PH = zph[k, "p"], P_PH_GLOBAL = zph["GLOBAL", "p"])
+}
+
 rows <- list()
 for (p in proteins) {
   for (o in c("isolation", "loneliness")) rows[[length(rows) + 1]] <- logistic_row(p, o)
@@ -82,3 +117,6 @@ for (p in proteins) {
 out <- do.call(rbind, rows)
 write.table(format(out, digits = 17), "expected.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
 cat("wrote", nrow(out), "rows\n")
+cox <- do.call(rbind, lapply(proteins, cox_row))
+write.table(format(cox, digits = 17), "expected_cox.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
+cat("wrote", nrow(cox), "Cox rows\n")

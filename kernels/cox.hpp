@@ -1,0 +1,189 @@
+#pragma once
+// Cox proportional-hazards regression Surv(time, event) ~ [C, v] (+ strata) on the kept rows: Newton-Raphson
+// from the covariates-only model, Efron or Breslow ties, optional frequency weights; Wald, score and
+// likelihood-ratio tests for v; the proportional-hazards test of survival::cox.zph; a score screen of v from
+// the null model alone.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "kernels/fit_status.hpp"
+#include "kernels/gram.hpp"
+#include "kernels/shared_design.hpp"
+
+namespace pwas::kernels {
+
+/// How tied event times enter the partial likelihood.
+enum class CoxTies : std::uint8_t { kEfron, kBreslow };
+
+struct CoxOptions {
+  CoxTies ties = CoxTies::kEfron;
+  int max_iter = 30;
+  /// Converged when a Newton step moves no linear predictor by more than tol (bounded by sum_j |s_j| max_i |x_ij|).
+  double tol = 1e-9;
+  /// kTooFewCases below this many events (weighted) on the kept rows.
+  int min_events = 1;
+  /// kSingular when the smallest squared Cholesky pivot of the equilibrated (unit-diagonal) information is below this.
+  double singular_rcond = 1e-12;
+  /// Reach the estimate by the chord iteration (fixed information from the start, O(n p) per step), then one
+  /// Newton check with the exact information; false: Newton-Raphson throughout.
+  bool chord = true;
+  /// Mean contraction per chord step above which it gives way to Newton.
+  double chord_max_rate = 0.5;
+  /// Chord steps before it gives way to Newton.
+  int chord_max_iter = 40;
+  /// Depth of the Anderson acceleration of the chord iteration (0: plain chord steps; at most 8).
+  int chord_anderson = 5;
+  /// Compute the proportional-hazards test (cox.zph) at the estimate: about two more information passes.
+  bool ph_test = true;
+  /// With ph_test, also the GLOBAL test (all columns): two weighted Grams more; the v term alone is O(n p).
+  bool ph_global = true;
+};
+
+/// Survival outcome of one analysis, sorted once and shared by every fit: risk sets are prefixes of the
+/// descending-time order within a stratum.
+struct CoxSurvival {
+  Eigen::VectorXd time;                    // [n_samples]
+  std::vector<std::uint8_t> event;         // [n_samples] 0/1
+  std::vector<Eigen::Index> order;         // [n_samples] rows by stratum ascending, then time descending
+  std::vector<Eigen::Index> group_start;   // [n_groups + 1] runs of `order` with one (stratum, time)
+  std::vector<std::uint8_t> stratum_first; // [n_groups] 1 when a group is the first (latest time) of its stratum
+  std::vector<Eigen::Index> time_order;    // [n_samples] rows by time descending, strata ignored (the KM of cox.zph)
+  Eigen::Index n_samples() const { return time.size(); }
+  Eigen::Index n_groups() const { return static_cast<Eigen::Index>(stratum_first.size()); }
+};
+
+/// Sorts rows by stratum, then time descending, and finds the tie groups. time finite, event 0/1,
+/// stratum empty (one stratum) or [n_samples].
+CoxSurvival make_cox_survival(Eigen::Ref<const Eigen::VectorXd> time,  // [n_samples]
+                              std::span<const std::uint8_t> event,     // [n_samples]
+                              std::span<const std::int32_t> stratum);  // [n_samples] or empty
+
+/// One Cox fit. Estimates are in the original parametrisation of [C, v] (index n_cov = v); column 0 of C,
+/// the intercept, has no Cox coefficient (NaN), nor do inactive columns. beta and se are NaN unless kOk.
+struct CoxFit {
+  Eigen::VectorXd beta, se;     // [n_cov + 1] ([n_cov] for a null model)
+  double loglik = 0.0;          // log partial likelihood at the estimate
+  double loglik_null = 0.0;     // covariates-only log partial likelihood on the same rows
+  double wald = 0.0, score = 0.0, lrt = 0.0;        // 1-df chi-squares for v
+  double p_wald = 0.0, p_score = 0.0, p_lrt = 0.0;
+  double ph_chisq = 0.0, ph_p = 0.0;                // cox.zph, the v term (1 df)
+  double ph_global_chisq = 0.0, ph_global_p = 0.0;  // cox.zph GLOBAL (ph_global_df df)
+  int ph_global_df = 0;
+  int iterations = 0;           // Newton steps of the full fit (after its chord steps)
+  int chord_iterations = 0;     // chord steps of the full fit
+  int null_chord_iterations = 0;  // chord steps of the covariates-only refit on these rows (0: null reused)
+  int n_obs = 0;                // kept rows (sum of weights)
+  int n_events = 0;             // kept events (sum of weights)
+  FitStatus status = FitStatus::kOk;
+};
+
+/// The factored information of one column set (equilibrated: D I D, D = diag(I)^-1/2).
+struct CoxSolver {
+  Eigen::MatrixXd a, inv;       // [q x q] D I D; its inverse
+  Eigen::VectorXd scale, cs;    // [q] D; a compacted right-hand side
+  Eigen::LLT<Eigen::MatrixXd> llt;
+};
+
+/// Caller-owned scratch: sized on first use to the analysis (n_samples, n_cov), then no allocation per fit.
+struct CoxWorkspace {
+  RowMatrixXd xk;                       // [n_samples x stride] kept rows of [C, v - mean_v], risk-set order
+  Eigen::VectorXd wk, eta, r, omega;    // [n_samples] weight, linear predictor, w exp(eta - max), Gram weight
+  Eigen::VectorXd resid;                // [n_samples] martingale residual w delta - omega (the score is X' resid)
+  std::vector<Eigen::Index> ident;      // [n_samples] 0, 1, ...: kept-row indices for rows_dot / rows_axpy
+  std::vector<std::uint8_t> dk;         // [n_samples] event of kept row k
+  std::vector<Eigen::Index> rows;       // [n_obs] design row of kept row k
+  std::vector<Eigen::Index> gstart;     // [n_groups + 1] kept groups (with a kept row): starts in kept order
+  std::vector<std::uint8_t> gfirst;     // [n_groups] first kept group of its stratum
+  Eigen::VectorXd h, a, lam, gt;        // [n_groups] hazard increment, Efron correction, cumulative hazard, g(t)
+  RowMatrixXd rank;                     // [2 n_groups x stride] rows whose Gram is sum_k d S1 S1' / S0^2
+  Eigen::MatrixXd rank_coef;            // [n_groups x 3] those rows as l11 S1 + l21 e1 and l22 e1 per group
+  std::vector<Eigen::Index> rank_group; // [2 n_groups] group of each rank row
+  Eigen::Index n_rank = 0;              // rank rows of the last information
+  RowMatrixXd xs, xs2;                  // [512 x stride] rows scaled by sqrt(weight) for the Gram kernel
+  Eigen::VectorXd s1, e1, u, theta, theta0, trial, step;  // [stride]
+  Eigen::VectorXd xd;                   // [stride] sum over kept deaths of w x
+  double shift = 0.0;                   // the exp() shift of the last risk_sets (largest eta)
+  Eigen::MatrixXd info, info2;          // [p x p] information (lower), scratch
+  CoxSolver solver[2];                  // covariates only; covariates and v
+  int with_v = 0;                       // which solver the current column set uses
+  Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
+  RowMatrixXd zs;                       // [512 x z stride] dense columns and v of a block's rows scaled by sqrt|w|
+                                        // (cox_gram: positive weights from the top, negative from the bottom)
+  std::vector<Eigen::Index> blk_slot, blk_t, blk_order, level_start;  // [512] a block's rows: slot in zs, kept
+                                        // row; slots sorted by level; [codes + 1] run starts
+  Eigen::VectorXd blk_coef, blk_coef_sorted;  // [512] sign(w) sqrt|w| per row, in level order
+  std::vector<Eigen::Index> dense_index;  // [n_dense + 1] their columns in xk
+  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> lk;  // [n_samples x n_groups]
+                                        // level codes of kept row t
+  Eigen::MatrixXd dense_pos, dense_neg; // [nz x nz] their Grams
+  RowMatrixXd level_sums;               // [level rows x z stride] sum over a level's rows of w z
+  Eigen::MatrixXd level_cross;          // [level rows x level rows] sum of w at two groups' levels
+  Eigen::MatrixXd hist_x, hist_s, hist_u;  // [stride x depth + 1] chord iterates, steps, scores (a ring)
+  std::vector<Eigen::Index> cols;       // active columns (q)
+  Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform
+  Eigen::VectorXd screen_v;             // [n_samples] the centred protein of cox_score_screen
+  Eigen::MatrixXd zph, zph_sub;         // [2q x 2q], [(q + 1) x (q + 1)] information of the cox.zph score test
+  Eigen::VectorXd zph_u, zph_w, zph_rhs;  // [2q] its score; [n_samples] signed Gram weights; [q + 1]
+  Eigen::VectorXd zph_sol, zph_sol_term;  // [2q], [q + 1] solutions
+  Eigen::LDLT<Eigen::MatrixXd> ldlt_global, ldlt_term;
+};
+
+/// The covariates-only model fitted once per (analysis, outcome) on its rows: the start of every protein's
+/// fit, its log-likelihood when a protein keeps the same rows, and what the score screen needs.
+struct CoxNull {
+  CoxFit fit;                       // beta, se [n_cov]; loglik; status
+  Eigen::VectorXd theta;            // [stride] the estimate (0 at the intercept, inactive columns and v)
+  std::vector<std::uint8_t> keep;   // [n_samples] rows it was fitted on
+  std::vector<double> weights;      // [n_samples] or empty (all 1)
+  // Score screen: U_v = sum_i m_i v_i and the information column of v need, per row and risk set,
+  Eigen::VectorXd resid;            // [n_samples] m_i = w_i delta_i - omega_i (Efron/Breslow martingale residual)
+  Eigen::VectorXd omega;            // [n_samples] omega_i = r_i (Lambda_i - delta_i a_g)
+  Eigen::VectorXd r;                // [n_samples] w_i exp(eta_i - max eta)
+  std::vector<Eigen::Index> rows;   // [n_obs] null rows in risk-set order
+  std::vector<Eigen::Index> gstart; // [n_groups + 1] their groups
+  std::vector<std::uint8_t> gfirst; // [n_groups]
+  Eigen::MatrixXd rank_coef;        // [n_groups x 3] rank rows l11 S1 + l21 e1, l22 e1 of each group
+  RowMatrixXd rank_c;               // [n_rank x stride] those rows for C
+  std::vector<std::uint8_t> active; // [n_cov] or empty
+  Eigen::MatrixXd info;             // [n_cov x n_cov] information at the estimate (lower): a covariates-only
+                                    // refit's fixed matrix for the chord iteration
+  Eigen::MatrixXd info_c_inv;       // [n_cov x n_cov] inverse information of the active covariates (0 elsewhere)
+  CoxTies ties = CoxTies::kEfron;
+  bool ok() const { return fit.status == FitStatus::kOk && theta.size() > 0; }
+};
+
+/// Fits Surv ~ C (+ strata) on rows with keep_all != 0 (`weights`: empty or [n_samples] non-negative integers,
+/// frequency weights) and stores what fit_cox and cox_score_screen reuse.
+CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s,
+                      std::span<const std::uint8_t> keep_all,  // [n_samples]
+                      std::span<const std::uint8_t> active,    // [n_cov] or empty
+                      std::span<const double> weights,         // [n_samples] or empty
+                      CoxWorkspace& ws, const CoxOptions& opt = {});
+
+/// Fits Surv ~ [C, v] (+ strata) on the kept rows with the active covariate columns. Weights are frequency
+/// weights (bootstrap multiplicities): a row of weight k is k copies of it, under Efron ties too.
+/// With `null` (its keep, weights and active mask equal to this fit's: the same rows) the null's estimate and
+/// loglik are reused; otherwise the covariates-only model is first refitted on this fit's rows (from the
+/// null's estimate when given) so that the score test and LRT compare models on the same rows, as R does.
+/// Status: kTooFewCases (events < min_events or n_obs <= columns), kConstant (v constant), kSingular,
+/// kSeparation (monotone likelihood: a coefficient runs off to infinity), kNotConverged.
+CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
+               Eigen::Ref<const Eigen::VectorXd> v,   // [n_samples]
+               std::span<const std::uint8_t> keep,    // [n_samples]
+               std::span<const std::uint8_t> active,  // [n_cov] or empty
+               std::span<const double> weights,       // [n_samples] or empty
+               CoxWorkspace& ws, const CoxOptions& opt = {});
+
+/// Score statistic for v at the null model, without a fit: U_v^2 / (I_vv - I_vC I_CC^-1 I_Cv), exact
+/// (= fit_cox's score) when the protein keeps every null row. Rows the protein lacks stay in the null's risk
+/// sets with v at its kept mean (they add nothing to U_v or the information of v): an approximation, meant for
+/// screening with a lenient threshold before full fits. Returns the 1-df chi-square (NaN if v is constant).
+double cox_score_screen(const SharedDesign& d, const CoxNull& null,
+                        Eigen::Ref<const Eigen::VectorXd> v,  // [n_samples]
+                        std::span<const std::uint8_t> keep,   // [n_samples]
+                        CoxWorkspace& ws);
+
+}  // namespace pwas::kernels

@@ -1,0 +1,133 @@
+// Weighted Gram of a fit's kept rows in SharedDesign's compressed layout (the logistic kernel's idea, see
+// logistic.cpp): a row is its dense columns z (intercept, numeric covariates, v) plus one level code per dummy
+// group, and with c_j = 1{level = j} - m_j for a dummy column j (W = sum w, S_j = sum over level j's rows of w z,
+// W_j = S_j(0), T_jk = sum of w over rows at levels j and k of two groups):
+//   sum w z z'           the dense Gram (register-tiled, rows scaled by sqrt|w|, signs apart)
+//   S_j                  per block: rows counting-sorted by level, then rows_axpy per level
+//   sum w c_j z          = S_j - m_j sum w z
+//   sum w c_j c_j        = (1 - 2 m_j) W_j + m_j^2 W
+//   sum w c_j c_k        = T_jk - m_k W_j - m_j W_k + m_j m_k W     (T_jk = 0 within a group)
+// At 31 numeric and 28 dummy columns the dense Gram has 33 instead of 61 columns: ~3x fewer flops.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cox_detail.hpp"
+
+namespace pwas::kernels::cox_detail {
+
+using Eigen::Index;
+
+namespace {
+constexpr Index kBlock = 512;
+}  // namespace
+
+void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::MatrixXd> g, CoxWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const Index n_dense = d.n_dense();
+  const Index nz = n_dense + 1;          // dense columns and v
+  const Index zstride = d.z_rows.cols();  // > n_dense: room for v
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  if (ws.zs.rows() != kBlock || ws.zs.cols() != zstride) {
+    ws.zs.setZero(kBlock, zstride);
+    ws.blk_slot.resize(kBlock);
+    ws.blk_t.resize(kBlock);
+    ws.blk_coef.resize(kBlock);
+    ws.blk_order.resize(kBlock);
+    ws.blk_coef_sorted.resize(kBlock);
+  }
+  // Every call: a workspace may serve designs of the same width but other dense columns (no allocation once the
+  // vectors have the capacity).
+  ws.dense_index.assign(d.dense_cols.begin(), d.dense_cols.end());
+  ws.dense_index.push_back(d.n_cov());
+  Index max_codes = 0;
+  for (const DummyGroup& grp : d.groups) max_codes = std::max(max_codes, static_cast<Index>(grp.cols.size()) + 1);
+  ws.level_start.resize(static_cast<std::size_t>(max_codes + 1));
+  ws.dense_pos.setZero(nz, nz);
+  ws.dense_neg.setZero(nz, nz);
+  ws.level_sums.setZero(d.level_rows, zstride);
+  ws.level_cross.setZero(d.level_rows, d.level_rows);
+  for (Index t0 = 0; t0 < pr.n_obs; t0 += kBlock) {
+    const Index t1 = std::min(t0 + kBlock, pr.n_obs);
+    // Rows of positive weight fill the block from the top, negative ones from the bottom, scaled by sqrt|w|:
+    // z = the dense columns and v of kept row t, picked from its contiguous row of xk (in cache, unlike the
+    // design row, which the risk-set order visits at random).
+    Index np = 0, nn = 0, m = 0;
+    for (Index t = t0; t < t1; ++t) {
+      const double wt = w[t];
+      if (wt == 0.0) continue;
+      const double sw = std::sqrt(std::abs(wt));
+      const Index slot = wt > 0.0 ? np++ : kBlock - 1 - nn++;
+      const double* x = ws.xk.row(t).data();
+      double* z = ws.zs.row(slot).data();
+      for (Index a = 0; a < nz; ++a) z[a] = sw * x[ws.dense_index[static_cast<std::size_t>(a)]];
+      ws.blk_slot[static_cast<std::size_t>(m)] = slot;
+      ws.blk_coef(m) = wt > 0.0 ? sw : -sw;  // coef * (sqrt|w| z) = w z
+      ws.blk_t[static_cast<std::size_t>(m)] = t;
+      ++m;
+      const std::uint16_t* lev = ws.lk.row(t).data();
+      for (Index a = 0; a < n_groups; ++a)
+        for (Index b = a + 1; b < n_groups; ++b)
+          ws.level_cross(d.groups[static_cast<std::size_t>(b)].offset + lev[b],
+                         d.groups[static_cast<std::size_t>(a)].offset + lev[a]) += wt;
+    }
+    if (np > 0) add_gram_lower(ws.dense_pos, ws.zs.topRows(np).leftCols(nz));
+    if (nn > 0) add_gram_lower(ws.dense_neg, ws.zs.bottomRows(nn).leftCols(nz));
+    // Level sums S_j += w z level by level: the block's rows counting-sorted by level, then rows_axpy with the
+    // sum in registers (a row-by-row scatter stalls on store forwarding when consecutive rows share a level).
+    for (Index a = 0; a < n_groups; ++a) {
+      const DummyGroup& grp = d.groups[static_cast<std::size_t>(a)];
+      const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
+      Index* start = ws.level_start.data();
+      std::fill(start, start + n_codes + 1, Index{0});
+      for (Index k = 0; k < m; ++k) ++start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a) + 1];
+      for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
+      for (Index k = 0; k < m; ++k) {
+        const Index to = start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a)]++;
+        ws.blk_order[static_cast<std::size_t>(to)] = ws.blk_slot[static_cast<std::size_t>(k)];
+        ws.blk_coef_sorted(to) = ws.blk_coef(k);
+      }
+      // start[c] is now the end of code c's run.
+      for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
+        if (start[c] > first)
+          rows_axpy(ws.zs.data(), zstride, ws.blk_order.data() + first, start[c] - first,
+                    ws.blk_coef_sorted.data() + first, ws.level_sums.row(grp.offset + c).data());
+    }
+  }
+  ws.dense_pos.triangularView<Eigen::Lower>() -= ws.dense_neg;
+  const Eigen::MatrixXd& dense = ws.dense_pos;
+
+  // Assemble into the lower triangle of g in design order (v at n_cov).
+  auto col_of = [&](Index a) { return a < n_dense ? d.dense_cols[static_cast<std::size_t>(a)] : d.n_cov(); };
+  auto add = [&](Index i, Index j, double x) {
+    if (i >= j) g(i, j) += x;
+    else g(j, i) += x;
+  };
+  for (Index b = 0; b < nz; ++b)
+    for (Index a = b; a < nz; ++a) add(col_of(a), col_of(b), dense(a, b));
+  const double w_all = dense(0, 0);  // z's column 0 is the intercept
+  for (Index ga = 0; ga < n_groups; ++ga) {
+    const DummyGroup& gj = d.groups[static_cast<std::size_t>(ga)];
+    for (std::size_t k = 0; k < gj.cols.size(); ++k) {
+      const Index j = gj.cols[k];
+      const Index lj = gj.offset + 1 + static_cast<Index>(k);
+      const double mj = d.mean(j);
+      const double wj = ws.level_sums(lj, 0);
+      for (Index b = 0; b < nz; ++b) add(j, col_of(b), ws.level_sums(lj, b) - mj * dense(b, 0));  // sum w z_b = dense(b, 0)
+      add(j, j, (1.0 - 2.0 * mj) * wj + mj * mj * w_all);
+      for (Index gb = 0; gb <= ga; ++gb) {
+        const DummyGroup& gk = d.groups[static_cast<std::size_t>(gb)];
+        for (std::size_t l = 0; l < gk.cols.size(); ++l) {
+          const Index kk = gk.cols[l];
+          if (kk >= j) break;
+          const Index lk = gk.offset + 1 + static_cast<Index>(l);
+          const double mk = d.mean(kk);
+          const double wk = ws.level_sums(lk, 0);
+          const double cross = gb == ga ? 0.0 : ws.level_cross(lj, lk);
+          add(j, kk, cross - mk * wj - mj * wk + mj * mk * w_all);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace pwas::kernels::cox_detail

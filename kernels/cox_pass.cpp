@@ -1,0 +1,347 @@
+// The partial-likelihood pass (cox_detail.hpp): kept rows in risk-set order, then loglik, score and
+// information by running sums over the descending-time order of each stratum.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/assert.hpp"
+#include "kernels/cox_detail.hpp"
+
+namespace pwas::kernels::cox_detail {
+
+using Eigen::Index;
+
+namespace {
+// Rows per Gram block: 512 rows of <= 64 doubles stay in L2 (as the logistic kernel).
+constexpr Index kBlock = 512;
+}  // namespace
+
+void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
+             CoxWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const CoxSurvival& s = pr.s;
+  const Index n = d.n_samples();
+  const Index n_cov = d.n_cov();
+  PWAS_ASSERT(s.n_samples() == n && static_cast<Index>(keep.size()) == n);
+  PWAS_ASSERT(weights.empty() || static_cast<Index>(weights.size()) == n);
+  const Index stride = d.c_rows.cols();
+  PWAS_ASSERT(stride > n_cov);
+  // Sized on first use and whenever a fit brings another design width, sample count or more tie groups (one
+  // workspace per thread serves every analysis and outcome); then no allocation per fit.
+  const Index n_groups = s.n_groups();
+  if (ws.xk.rows() != n || ws.xk.cols() != stride) {
+    ws.xk.setZero(n, stride);
+    ws.xs.setZero(kBlock, stride);
+    ws.xs2.setZero(kBlock, stride);
+    ws.rank.resize(0, 0);
+  }
+  if (ws.wk.size() != n) {
+    ws.wk.resize(n);
+    ws.eta.resize(n);
+    ws.r.resize(n);
+    ws.omega.resize(n);
+    ws.resid.resize(n);
+    ws.ident.resize(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) ws.ident[static_cast<std::size_t>(i)] = i;
+    ws.dk.resize(static_cast<std::size_t>(n));
+    ws.rows.reserve(static_cast<std::size_t>(n));
+    ws.zph_w.resize(0);
+  }
+  if (ws.rank.rows() < 2 * n_groups) {
+    ws.gstart.reserve(static_cast<std::size_t>(n_groups + 1));
+    ws.gfirst.reserve(static_cast<std::size_t>(n_groups));
+    ws.h.resize(n_groups);
+    ws.a.resize(n_groups);
+    ws.lam.resize(n_groups);
+    ws.gt.resize(n_groups);
+    ws.rank.setZero(2 * n_groups, stride);
+    ws.rank_coef.setZero(n_groups, 3);
+    ws.rank_group.resize(static_cast<std::size_t>(2 * n_groups));
+  }
+  if (ws.zph_w.size() < std::max<Index>(n, 2 * n_groups)) ws.zph_w.resize(std::max<Index>(n, 2 * n_groups));
+  ws.rows.clear();
+  ws.gstart.clear();
+  ws.gfirst.clear();
+  double sum_w = 0.0, sum_events = 0.0, sum_wv = 0.0;
+  double vmin = std::numeric_limits<double>::infinity(), vmax = -vmin;
+  bool pending_first = false;
+  for (Index g = 0; g < s.n_groups(); ++g) {
+    pending_first = pending_first || s.stratum_first[static_cast<std::size_t>(g)];
+    const Index before = static_cast<Index>(ws.rows.size());
+    for (Index k = s.group_start[static_cast<std::size_t>(g)]; k < s.group_start[static_cast<std::size_t>(g) + 1]; ++k) {
+      const Index i = s.order[static_cast<std::size_t>(k)];
+      if (!keep[i]) continue;
+      const double w = weights.empty() ? 1.0 : weights[i];
+      PWAS_ASSERT(w >= 0.0 && w == std::floor(w));  // frequency weights
+      if (w == 0.0) continue;
+      const Index t = static_cast<Index>(ws.rows.size());
+      ws.rows.push_back(i);
+      ws.wk(t) = w;
+      ws.dk[static_cast<std::size_t>(t)] = s.event[i];
+      sum_w += w;
+      sum_events += w * s.event[i];
+      if (v != nullptr) {
+        PWAS_ASSERT(std::isfinite(v[i]));
+        sum_wv += w * v[i];
+        vmin = std::min(vmin, v[i]);
+        vmax = std::max(vmax, v[i]);
+      }
+    }
+    if (static_cast<Index>(ws.rows.size()) > before) {
+      ws.gstart.push_back(before);
+      ws.gfirst.push_back(pending_first ? 1 : 0);
+      pending_first = false;
+    }
+  }
+  pr.n_obs = static_cast<Index>(ws.rows.size());
+  pr.n_groups = static_cast<Index>(ws.gfirst.size());
+  ws.gstart.push_back(pr.n_obs);
+  pr.n_weighted = sum_w;
+  pr.n_events = sum_events;
+  pr.v_constant = v != nullptr && !(vmin < vmax);
+  pr.mean_v = 0.0;
+  if (v != nullptr && pr.n_obs > 0) {
+    // Mean with one correction sweep (the centred column then sums to ~0 to rounding).
+    double mean_v = sum_wv / sum_w, residue = 0.0;
+    for (Index t = 0; t < pr.n_obs; ++t) residue += ws.wk(t) * (v[ws.rows[static_cast<std::size_t>(t)]] - mean_v);
+    pr.mean_v = mean_v + residue / sum_w;
+  }
+  pr.abs_max_v = 0.0;
+  ws.xd.setZero(stride);
+  if (ws.lk.rows() != n || ws.lk.cols() != d.level.cols()) ws.lk.resize(n, d.level.cols());
+  for (Index t = 0; t < pr.n_obs; ++t) {
+    const Index i = ws.rows[static_cast<std::size_t>(t)];
+    ws.xk.row(t) = d.c_rows.row(i);
+    ws.lk.row(t) = d.level.row(i);
+    const double vc = v != nullptr ? v[i] - pr.mean_v : 0.0;
+    ws.xk(t, n_cov) = vc;
+    pr.abs_max_v = std::max(pr.abs_max_v, std::abs(vc));
+    if (ws.dk[static_cast<std::size_t>(t)]) ws.xd.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
+  }
+  ws.s1.setZero(stride);
+  ws.e1.setZero(stride);
+  ws.u.setZero(stride);
+}
+
+namespace {
+
+// One tie group's terms from S0 (risk set incl. the group), e0 (its deaths' risk) and d (their weight):
+// h = sum_k 1/D_k, a = sum_k f/D_k, sum_k log D_k, and the 2x2 factor of sum_k [1, -f][1, -f]' / D_k^2.
+struct GroupTerms {
+  double h = 0.0, a = 0.0, log_sum = 0.0, l11 = 0.0, l21 = 0.0, l22 = 0.0;
+};
+
+GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw) {
+  GroupTerms gt;
+  if (ties == CoxTies::kBreslow || dw == 1.0) {
+    gt.h = dw / s0;
+    gt.log_sum = dw * std::log(s0);
+    gt.l11 = std::sqrt(dw) / s0;
+    return gt;
+  }
+  // Efron: the tied deaths leave the risk set in equal fractions over the d terms.
+  const auto n_terms = static_cast<long>(dw);
+  double m11 = 0.0, m12 = 0.0, m22 = 0.0;
+  for (long k = 0; k < n_terms; ++k) {
+    const double f = static_cast<double>(k) / dw;
+    const double inv = 1.0 / (s0 - f * e0);
+    gt.log_sum -= std::log(inv);
+    gt.h += inv;
+    gt.a += f * inv;
+    m11 += inv * inv;
+    m12 -= f * inv * inv;
+    m22 += f * f * inv * inv;
+  }
+  // M = L L' with L = [[l11, 0], [l21, l22]]: the rank rows are l11 S1 + l21 e1 and l22 e1.
+  gt.l11 = std::sqrt(m11);
+  gt.l21 = m12 / gt.l11;
+  gt.l22 = std::sqrt(std::max(m22 - gt.l21 * gt.l21, 0.0));
+  return gt;
+}
+
+// |eta - shift| beyond which a chord sweep's fixed shift could overflow or underflow exp().
+constexpr double kMaxShiftGap = 300.0;
+// Rows whose eta and r a sweep computes ahead of its running sums (256 rows of <= 64 doubles: 128 KB, in L2).
+constexpr Index kSweepChunk = 256;
+
+}  // namespace
+
+double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
+  const Index n_obs = pr.n_obs;
+  const Index stride = ws.xk.cols();
+  PWAS_ASSERT(theta.size() == stride);
+  double* eta = ws.eta.data();
+  rows_dot(ws.xk.data(), stride, ws.ident.data(), n_obs, theta.data(), eta);
+  // exp(eta - max) cannot overflow; the shift cancels from every ratio and adds c per event term to log D.
+  const double shift = ws.eta.head(n_obs).maxCoeff();
+  ws.r.head(n_obs).array() = ws.wk.head(n_obs).array() * (ws.eta.head(n_obs).array() - shift).exp();
+
+  ws.shift = shift;
+  double loglik = 0.0, s0 = 0.0;
+  for (Index g = 0; g < pr.n_groups; ++g) {
+    if (ws.gfirst[static_cast<std::size_t>(g)]) s0 = 0.0;
+    double e0 = 0.0, dw = 0.0;
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      s0 += ws.r(t);
+      if (ws.dk[static_cast<std::size_t>(t)]) {
+        e0 += ws.r(t);
+        dw += ws.wk(t);
+        loglik += ws.wk(t) * eta[t];
+      }
+    }
+    if (dw == 0.0) {
+      ws.h(g) = ws.a(g) = 0.0;
+      ws.rank_coef.row(g).setZero();
+      continue;
+    }
+    const GroupTerms gt = group_terms(pr.ties, s0, e0, dw);
+    ws.h(g) = gt.h;
+    ws.a(g) = gt.a;
+    loglik -= gt.log_sum + dw * shift;
+    ws.rank_coef.row(g) << gt.l11, gt.l21, gt.l22;
+  }
+  // Lambda at each group: the hazard increments of the group and of every later group of its stratum
+  // (earlier in time), i.e. suffix sums within the stratum in this descending order.
+  for (Index g = pr.n_groups - 1; g >= 0; --g) {
+    const bool last_of_stratum = g == pr.n_groups - 1 || ws.gfirst[static_cast<std::size_t>(g) + 1];
+    ws.lam(g) = ws.h(g) + (last_of_stratum ? 0.0 : ws.lam(g + 1));
+  }
+  for (Index g = 0; g < pr.n_groups; ++g)
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      const bool death = ws.dk[static_cast<std::size_t>(t)] != 0;
+      ws.omega(t) = ws.r(t) * (ws.lam(g) - (death ? ws.a(g) : 0.0));
+      ws.resid(t) = (death ? ws.wk(t) : 0.0) - ws.omega(t);
+    }
+  return loglik;
+}
+
+double sweep(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
+  const Index stride = ws.xk.cols();
+  const double shift = ws.shift;
+  double* s1 = ws.s1.data();
+  double* e1 = ws.e1.data();
+  double* u = ws.u.data();
+  for (Index j = 0; j < stride; ++j) u[j] = ws.xd(j);
+  double loglik = 0.0, s0 = 0.0, eta_max = -std::numeric_limits<double>::infinity();
+  Index ready = 0;  // eta and r are computed for kept rows [0, ready)
+  for (Index g = 0; g < pr.n_groups; ++g) {
+    if (ws.gfirst[static_cast<std::size_t>(g)]) {
+      s0 = 0.0;
+      std::fill(s1, s1 + stride, 0.0);
+    }
+    double e0 = 0.0, dw = 0.0;
+    bool e1_used = false;
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      if (t == ready) {
+        // The next chunk's eta (SIMD dot kernel) and r (vectorised exp); its rows stay in L2 for the sums below.
+        const Index m = std::min(kSweepChunk, pr.n_obs - t);
+        rows_dot(ws.xk.data(), stride, ws.ident.data() + t, m, theta.data(), ws.eta.data() + t);
+        const auto eta_chunk = ws.eta.segment(t, m).array();
+        eta_max = std::max(eta_max, eta_chunk.maxCoeff());
+        ws.r.segment(t, m).array() = ws.wk.segment(t, m).array() * (eta_chunk - shift).exp();
+        ready = t + m;
+      }
+      const double* x = ws.xk.row(t).data();
+      const double eta = ws.eta(t);
+      const double r = ws.r(t);
+      s0 += r;
+      for (Index j = 0; j < stride; ++j) s1[j] += r * x[j];
+      if (ws.dk[static_cast<std::size_t>(t)]) {
+        if (!e1_used) std::fill(e1, e1 + stride, 0.0);
+        e1_used = true;
+        e0 += r;
+        dw += ws.wk(t);
+        loglik += ws.wk(t) * eta;
+        for (Index j = 0; j < stride; ++j) e1[j] += r * x[j];
+      }
+    }
+    if (dw == 0.0) continue;
+    const GroupTerms gt = group_terms(pr.ties, s0, e0, dw);
+    loglik -= gt.log_sum + dw * shift;
+    for (Index j = 0; j < stride; ++j) u[j] -= gt.h * s1[j] - gt.a * e1[j];
+  }
+  // A shift far from this theta's largest eta risks overflow or underflow: redo with the two-pass evaluation.
+  if (!(std::abs(eta_max - shift) <= kMaxShiftGap)) {
+    const double ll = risk_sets(pr, theta, ws);
+    score(pr, ws);
+    return ll;
+  }
+  return loglik;
+}
+
+void score(const Problem& pr, CoxWorkspace& ws) {
+  ws.u.setZero(ws.xk.cols());
+  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, ws.resid.data(), ws.u.data());
+}
+
+Index information(const Problem& pr, CoxWorkspace& ws) {
+  const Index p = pr.p;
+  ws.info.setZero(p, p);
+  compressed_gram(pr, ws.omega.data(), ws.info, ws);
+  ws.s1.setZero(ws.xk.cols());
+  ws.e1.setZero(ws.xk.cols());
+  Index nr = 0;
+  for (Index g = 0; g < pr.n_groups; ++g) {
+    if (ws.gfirst[static_cast<std::size_t>(g)]) ws.s1.setZero();
+    const bool events = ws.rank_coef(g, 0) != 0.0;
+    if (events) ws.e1.setZero();
+    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
+      const auto x = ws.xk.row(t);
+      ws.s1.noalias() += ws.r(t) * x.transpose();
+      if (ws.dk[static_cast<std::size_t>(t)]) ws.e1.noalias() += ws.r(t) * x.transpose();
+    }
+    if (!events) continue;
+    const double l11 = ws.rank_coef(g, 0), l21 = ws.rank_coef(g, 1), l22 = ws.rank_coef(g, 2);
+    ws.rank_group[static_cast<std::size_t>(nr)] = g;
+    ws.rank.row(nr++) = (l11 * ws.s1 + l21 * ws.e1).transpose();
+    if (l21 != 0.0) {  // Efron groups of more than one (weighted) death
+      ws.rank_group[static_cast<std::size_t>(nr)] = g;
+      ws.rank.row(nr++) = (l22 * ws.e1).transpose();
+    }
+  }
+  ws.info2.setZero(p, p);
+  for (Index k0 = 0; k0 < nr; k0 += kBlock)
+    add_gram_lower(ws.info2, ws.rank.middleRows(k0, std::min(kBlock, nr - k0)).leftCols(p));
+  ws.info.triangularView<Eigen::Lower>() -= ws.info2;
+  ws.n_rank = nr;
+  return nr;
+}
+
+double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_information, CoxWorkspace& ws, Index* n_rank) {
+  const double loglik = risk_sets(pr, theta, ws);
+  score(pr, ws);
+  *n_rank = with_information ? information(pr, ws) : 0;
+  return loglik;
+}
+
+void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Index n, Eigen::Ref<Eigen::MatrixXd> g,
+                 CoxWorkspace& ws) {
+  const Index p = g.rows();
+  // Rows of positive and of negative weight go to two Grams: sum w x x' = G(sqrt(w+) x) - G(sqrt(w-) x).
+  ws.neg.setZero(p, p);
+  Index np = 0, nn = 0;
+  auto flush = [&](bool positive) {
+    if (positive) {
+      add_gram_lower(g, ws.xs.topRows(np).leftCols(p));
+      np = 0;
+    } else {
+      add_gram_lower(ws.neg, ws.xs2.topRows(nn).leftCols(p));
+      nn = 0;
+    }
+  };
+  for (Index t = 0; t < n; ++t) {
+    const double wt = w(t);
+    if (wt > 0.0) {
+      ws.xs.row(np++) = std::sqrt(wt) * xk.row(t);
+      if (np == kBlock) flush(true);
+    } else if (wt < 0.0) {
+      ws.xs2.row(nn++) = std::sqrt(-wt) * xk.row(t);
+      if (nn == kBlock) flush(false);
+    }
+  }
+  if (np > 0) flush(true);
+  if (nn > 0) flush(false);
+  g.triangularView<Eigen::Lower>() -= ws.neg;
+}
+
+}  // namespace pwas::kernels::cox_detail
