@@ -244,9 +244,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
     const auto& a = cfg.analyses[ai];
     const auto& plans = all_plans[ai];
     const auto t_analysis = Clock::now();
-    FitSettings settings{a.model, a.transform, a.report, a.min_case_ct};
-    settings.ties = a.ties;
-    settings.score_screen_p = a.score_screen_p;
+    FitSettings settings{a.model, a.transform, a.report, a.min_case_ct, a.ties, a.score_screen_p};
     const bool uses_proteins = plans.front().protein_outcome || plans.front().protein_predictor;
 
     io::ResultTable table;
