@@ -1,10 +1,12 @@
 #include "engine/fit_one.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "engine/level_guard.hpp"
 #include "engine/prepare_cox.hpp"
+#include "kernels/cox_perm.hpp"
 #include "kernels/pvalues.hpp"
 #include "kernels/rank_normal.hpp"
 
@@ -86,6 +88,25 @@ bool screen_applies(const kernels::CoxNull& null, const std::vector<std::uint8_t
   return static_cast<double>(null.rows.size() - kept) <= kScreenMaxMissing * static_cast<double>(null.rows.size());
 }
 
+// Percent excess risk of the exposure mediated by the protein (the study's PERM): HR of the exposure without and with
+// the protein, both on the protein's rows, PERM = (HR_without - HR_with) / (HR_without - 1) x 100, and its Poisson-
+// bootstrap percentile interval (kernels::cox_perm; weights keyed by (seed, replicate), the same for every protein).
+void fill_mediation(const FitPlan& plan, const Eigen::VectorXd& v, const FitSettings& s, FitScratch& sc,
+                    const kernels::CoxOptions& opt, io::ResultRow& r) {
+  const auto it = std::find(plan.terms.begin(), plan.terms.end(), s.mediation_exposure);
+  const auto col = static_cast<Eigen::Index>(it - plan.terms.begin());
+  if (it == plan.terms.end() || col >= plan.design.n_cov() || !sc.active[static_cast<std::size_t>(col)]) return;
+  const kernels::CoxPerm m = kernels::cox_perm(plan.design, plan.cox_survival, col, v, sc.keep, sc.active,
+                                               s.mediation_bootstrap, s.seed, {}, sc.cox, opt);
+  if (m.status != kernels::FitStatus::kOk) return;
+  const std::size_t at = cox_columns().size();
+  r.extra[at] = m.hr_without;
+  r.extra[at + 1] = m.hr_with;
+  r.extra[at + 2] = m.perm;
+  r.extra[at + 3] = m.lower;
+  r.extra[at + 4] = m.upper;
+}
+
 // The Cox fit of one protein (the plan's predictor): Wald z for BETA / SE / P, and the extra columns EVENT_CT,
 // HR, HR_L95, HR_U95, P_SCORE, P_LRT, P_PH, P_PH_GLOBAL (cox_columns). With a score screen, a protein whose
 // score test from the null model alone (kernels::cox_score_screen) has P >= score_screen_p is not fitted: its
@@ -97,7 +118,8 @@ std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorX
   std::int64_t events = 0;
   for (Eigen::Index r = 0; r < n; ++r)
     if (sc.keep[static_cast<std::size_t>(r)] && plan.surv_event[static_cast<std::size_t>(r)]) ++events;
-  base.extra.assign(cox_columns().size(), kNaN);
+  const bool mediation = !s.mediation_exposure.empty();
+  base.extra.assign(cox_columns().size() + (mediation ? 5 : 0), kNaN);
   base.extra[0] = static_cast<double>(events);
   kernels::FitStatus status = kernels::FitStatus::kOk;
   kernels::CoxFit f;
@@ -142,6 +164,7 @@ std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorX
   if (s.report == io::ReportTerms::kPredictor) {
     rows.push_back(base);
     fill(rows.back(), last);
+    if (mediation && status == kernels::FitStatus::kOk) fill_mediation(plan, v, s, sc, opt, rows.back());
     return rows;
   }
   // Every term; the intercept has no Cox coefficient (NA).

@@ -22,6 +22,9 @@ struct FitSettings {
   int min_case_ct = 10;
   io::CoxTies ties = io::CoxTies::kEfron;      // cox
   std::optional<double> score_screen_p;        // cox: full fits only where the null model's score test P < this
+  std::string mediation_exposure;              // cox: PERM of this covariate through each protein (empty: none)
+  int mediation_bootstrap = 1000;              // cox: Poisson-bootstrap replicates of PERM
+  std::uint64_t seed = 1;                      // run seed: keys the PERM bootstrap's weights
 };
 
 /// Per-thread scratch, allocated once and reused for every fit the thread runs.

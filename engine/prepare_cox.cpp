@@ -18,6 +18,12 @@ const std::vector<std::string>& cox_columns() {
   return cols;
 }
 
+std::vector<std::string> cox_columns(const std::string& mediation_exposure) {
+  std::vector<std::string> cols = cox_columns();
+  if (!mediation_exposure.empty()) cols.insert(cols.end(), {"HR_EXPOSURE", "HR_EXPOSURE_ADJ", "PERM", "PERM_L95", "PERM_U95"});
+  return cols;
+}
+
 void prepare_cox(FitPlan& plan, io::CoxTies ties) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   const std::span<const std::int32_t> strata =

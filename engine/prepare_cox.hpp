@@ -20,5 +20,7 @@ kernels::CoxTies cox_ties(io::CoxTies ties);
 
 /// The result columns a Cox table adds before ERRCODE, in the order fit_one fills ResultRow::extra.
 const std::vector<std::string>& cox_columns();
+/// The same, plus HR_EXPOSURE, HR_EXPOSURE_ADJ, PERM, PERM_L95, PERM_U95 when a mediation exposure is set.
+std::vector<std::string> cox_columns(const std::string& mediation_exposure);
 
 }  // namespace pwas::engine

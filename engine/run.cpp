@@ -244,14 +244,16 @@ int run_config(const RunOptions& opt, Comm& comm) {
     const auto& a = cfg.analyses[ai];
     const auto& plans = all_plans[ai];
     const auto t_analysis = Clock::now();
-    FitSettings settings{a.model, a.transform, a.report, a.min_case_ct, a.ties, a.score_screen_p};
+    FitSettings settings{a.model,    a.transform,          a.report,
+                         a.min_case_ct, a.ties,           a.score_screen_p,
+                         a.mediation_exposure, a.mediation_bootstrap, cfg.seed};
     const bool uses_proteins = plans.front().protein_outcome || plans.front().protein_predictor;
 
     io::ResultTable table;
     table.analysis = a.name;
     table.model = io::to_string(a.model);
     if (a.resampling.any()) table.extra_columns = resample_columns(a.resampling);
-    if (a.model == io::ModelKind::kCox) table.extra_columns = cox_columns();   // config: no resampling with Cox
+    if (a.model == io::ModelKind::kCox) table.extra_columns = cox_columns(a.mediation_exposure);   // config: no resampling with Cox
     std::vector<std::int64_t> dropped;
     if (uses_proteins) {
       std::vector<std::int64_t> proteins;

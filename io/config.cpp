@@ -112,7 +112,7 @@ AnalysisConfig parse_analysis(const std::string& file, const std::string& dir, c
   check_keys(file, t,
              {"name", "model", "outcome", "predictor", "covariates", "categorical", "protein_transform",
               "bonferroni_tests", "protein_max_missing", "min_case_ct", "keep", "remove", "filter", "proteins",
-              "report", "strata", "ties", "score_screen_p", "permutations", "max_t", "permutation_stop", "bootstrap",
+              "report", "strata", "ties", "score_screen_p", "mediation_exposure", "mediation_bootstrap", "permutations", "max_t", "permutation_stop", "bootstrap",
               "bootstrap_ci", "split_half"},
              "[[analysis]]");
   AnalysisConfig a;

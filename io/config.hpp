@@ -68,6 +68,8 @@ struct AnalysisConfig {
   std::vector<std::string> strata;       // cox: categorical or integer columns; each combination its own baseline
   CoxTies ties = CoxTies::kEfron;        // cox: handling of tied event times
   std::optional<double> score_screen_p;  // cox: full fits only where the score test's p is below this
+  std::string mediation_exposure;        // cox: the covariate whose excess risk each protein mediates (PERM)
+  int mediation_bootstrap = 1000;        // cox: Poisson-bootstrap replicates of PERM
   std::vector<std::string> predictors;   // {"protein"} or participant columns
   std::vector<std::string> covariates;   // after expanding a named covariate set
   std::vector<std::string> categorical;  // numeric-coded columns to dummy-code

@@ -127,7 +127,7 @@ std::vector<SurvivalOutcome> parse_survival_outcomes(const std::string& file, co
 
 void parse_cox_options(const std::string& file, const toml::table& t, AnalysisConfig& a) {
   const bool cox = a.model == ModelKind::kCox;
-  for (const char* key : {"ties", "strata", "score_screen_p"})
+  for (const char* key : {"ties", "strata", "score_screen_p", "mediation_exposure", "mediation_bootstrap"})
     if (const toml::node* n = t.get(key); n && !cox)
       fail(file, *n, fmt::format("'{}' applies only to model = \"cox\"", key));
   if (const toml::node* n = t.get("ties")) {
@@ -146,6 +146,23 @@ void parse_cox_options(const std::string& file, const toml::table& t, AnalysisCo
     const auto v = n->value<double>();
     if (!v || !(*v > 0.0 && *v <= 1.0)) fail(file, *n, "score_screen_p must be a p-value in (0, 1]");
     a.score_screen_p = *v;
+  }
+  if (const toml::node* n = t.get("mediation_exposure")) {
+    a.mediation_exposure = get_string(file, *n, "mediation_exposure");
+    if (a.predictors != std::vector<std::string>{kProteinWord})
+      fail(file, *n, "mediation_exposure needs predictor = \"protein\" (the protein is the mediator)");
+    if (std::find(a.covariates.begin(), a.covariates.end(), a.mediation_exposure) == a.covariates.end())
+      fail(file, *n, fmt::format("mediation exposure '{}' must be one of the analysis' covariates", a.mediation_exposure));
+    if (std::find(a.categorical.begin(), a.categorical.end(), a.mediation_exposure) != a.categorical.end())
+      fail(file, *n, fmt::format("mediation exposure '{}' must be a numeric (e.g. 0/1) column, not categorical",
+                                 a.mediation_exposure));
+    if (a.score_screen_p) fail(file, *n, "mediation_exposure cannot be combined with score_screen_p");
+  }
+  if (const toml::node* n = t.get("mediation_bootstrap")) {
+    const auto v = n->value<std::int64_t>();
+    if (!v || *v < 0 || *v > 100000) fail(file, *n, "mediation_bootstrap must be an integer from 0 to 100000");
+    if (a.mediation_exposure.empty()) fail(file, *n, "mediation_bootstrap needs mediation_exposure");
+    a.mediation_bootstrap = static_cast<int>(*v);
   }
 }
 

@@ -43,6 +43,32 @@ Pair fit_pair(const SharedDesign& d, const CoxSurvival& s, Eigen::Index exposure
   return out;
 }
 
+// A replicate's weights can leave a level of a categorical covariate without events: its coefficient then runs to
+// -infinity, and the limit the fit approaches is the fit without that level's rows and column (what the engine's
+// level guard does for the point estimate). Returns false when the reference level itself loses its events.
+bool drop_eventless_levels(const SharedDesign& d, const CoxSurvival& s, std::span<const double> w,
+                           std::vector<std::uint8_t>& keep, std::vector<std::uint8_t>& active) {
+  for (std::size_t g = 0; g < d.groups.size(); ++g) {
+    const auto& grp = d.groups[g];
+    std::vector<double> events(grp.cols.size() + 1, 0.0), rows(grp.cols.size() + 1, 0.0);
+    for (Eigen::Index i = 0; i < d.n_samples(); ++i) {
+      if (!keep[static_cast<std::size_t>(i)] || w[static_cast<std::size_t>(i)] == 0.0) continue;
+      const auto code = d.level(i, static_cast<Eigen::Index>(g));
+      rows[code] += w[static_cast<std::size_t>(i)];
+      if (s.event[static_cast<std::size_t>(i)]) events[code] += w[static_cast<std::size_t>(i)];
+    }
+    if (rows[0] > 0.0 && events[0] == 0.0) return false;
+    for (std::size_t c = 1; c < events.size(); ++c) {
+      const auto col = static_cast<std::size_t>(grp.cols[c - 1]);
+      if (!active[col] || rows[c] == 0.0 || events[c] > 0.0) continue;
+      active[col] = 0;
+      for (Eigen::Index i = 0; i < d.n_samples(); ++i)
+        if (d.level(i, static_cast<Eigen::Index>(g)) == c) keep[static_cast<std::size_t>(i)] = 0;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 CoxPerm cox_perm(const SharedDesign& d, const CoxSurvival& s, Eigen::Index exposure, Eigen::Ref<const Eigen::VectorXd> v,
@@ -64,9 +90,16 @@ CoxPerm cox_perm(const SharedDesign& d, const CoxSurvival& s, Eigen::Index expos
   std::vector<double> w(static_cast<std::size_t>(d.n_samples()));
   std::vector<double> boot;
   boot.reserve(static_cast<std::size_t>(n_boot));
+  std::vector<std::uint8_t> keep_b, active_b;
   for (int b = 0; b < n_boot; ++b) {
     poisson_weights(seed, static_cast<std::uint64_t>(b), w);
-    const Pair r = fit_pair(d, s, exposure, v, keep, active, w, ws, fit_opt);
+    keep_b.assign(keep.begin(), keep.end());
+    if (active.empty()) active_b.assign(static_cast<std::size_t>(d.n_cov()), 1);
+    else active_b.assign(active.begin(), active.end());
+    Pair r;
+    r.status = FitStatus::kSeparation;
+    if (drop_eventless_levels(d, s, w, keep_b, active_b))
+      r = fit_pair(d, s, exposure, v, keep_b, active_b, w, ws, fit_opt);
     const double perm_b = r.status == FitStatus::kOk ? perm_of(r.beta_without, r.beta_with) : kNaN;
     if (!replicates.empty()) replicates[static_cast<std::size_t>(b)] = perm_b;
     if (std::isfinite(perm_b)) {

@@ -237,6 +237,23 @@ TEST(ConfigCoxErrors, ScreenPOutOfRange) {
                   "score_screen_p");
 }
 
+TEST(ConfigCox, MediationExposureAndBootstrap) {
+  const RunConfig cfg = load_config(cox_config("med_ok.toml", "outcome = \"cvd\"\ncovariates = [\"age\", \"loneliness\"]\n"
+                                                                 "mediation_exposure = \"loneliness\"\nmediation_bootstrap = 200\n"));
+  EXPECT_EQ(cfg.analyses[0].mediation_exposure, "loneliness");
+  EXPECT_EQ(cfg.analyses[0].mediation_bootstrap, 200);
+}
+
+TEST(ConfigCoxErrors, MediationExposureMustBeANumericCovariate) {
+  expect_error_at(cox_config("m1.toml", "outcome = \"cvd\"\ncovariates = [\"age\"]\nmediation_exposure = \"loneliness\"\n"),
+                  "m1.toml:20:22:", "covariates");
+  expect_error_at(cox_config("m2.toml", "outcome = \"cvd\"\ncovariates = [\"age\", \"centre\"]\ncategorical = [\"centre\"]\n"
+                                        "mediation_exposure = \"centre\"\n"),
+                  "m2.toml:21:22:", "categorical");
+  expect_error_at(cox_config("m3.toml", "outcome = \"cvd\"\ncovariates = [\"age\"]\nmediation_bootstrap = 10\n"),
+                  "m3.toml:20:23:", "mediation_exposure");
+}
+
 TEST(ConfigCoxErrors, StratumAlsoACovariate) {
   expect_error_at(cox_config("e9.toml", "outcome = \"cvd\"\ncovariates = [\"age\", \"centre\"]\nstrata = [\"centre\"]\n"),
                   "e9.toml:20:10:", "centre");

@@ -101,11 +101,15 @@ cox_row <- function(prot) {
   zph <- cox.zph(fit, terms = FALSE)$table   # one row per column (X is one matrix term); the protein's is row k
   b <- coef(fit)[[k]]
   s <- sqrt(diag(vcov(fit)))[[k]]
+  # Mediation (the study's PERM) of bmi's hazard ratio by the protein: bmi's HR without and with the protein.
+  e <- which(colnames(X) == "bmi")
+  hr0 <- exp(coef(null)[[e - (e > k)]]); hr1 <- exp(coef(fit)[[e]])   # null lacks column k
   data.frame(ANALYSIS = "cox", OUTCOME = "isolation", PREDICTOR = prot, OBS_CT = nrow(df),
              EVENT_CT = sum(df$isolation), BETA = b, SE = s, P = 2 * pnorm(-abs(b / s)),
              P_SCORE = pchisq(sc$score, 1, lower.tail = FALSE),
              P_LRT = pchisq(2 * (fit$loglik[2] - null$loglik[2]), 1, lower.tail = FALSE),
-             P_PH = zph[k, "p"], P_PH_GLOBAL = zph["GLOBAL", "p"])
+             P_PH = zph[k, "p"], P_PH_GLOBAL = zph["GLOBAL", "p"],
+             HR_EXPOSURE = hr0, HR_EXPOSURE_ADJ = hr1, PERM = (hr0 - hr1) / (hr0 - 1) * 100)
 }
 
 rows <- list()
