@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/anderson.hpp"
 #include "kernels/assert.hpp"
 #include "kernels/cox_detail.hpp"
 #include "kernels/pvalues.hpp"
@@ -27,10 +28,6 @@ constexpr double kHalvingSlack = 1e-10;
 // along a direction of monotone likelihood the gain decays like exp(-|eta|) while each step moves eta by ~1.
 constexpr double kDriftEta = 0.1;
 constexpr double kFlatGain = 1e-10;
-// Anderson history of the chord iteration: small fixed-capacity matrices, no heap.
-constexpr int kMaxAndersonDepth = 8;
-using AndersonMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxAndersonDepth, kMaxAndersonDepth>;
-using AndersonVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxAndersonDepth, 1>;
 
 struct NewtonResult {
   FitStatus status = FitStatus::kOk;
@@ -129,28 +126,7 @@ bool chord(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, double* s
     ws.hist_u.col(slot(k)) = ws.u;
     ws.theta += ws.step;
     const int m = std::min(k, depth);
-    if (m > 0) {
-      AndersonMatrix gram(m, m);
-      AndersonVector rhs(m);
-      for (int i = 0; i < m; ++i) {
-        const auto ds_i = ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1));
-        const auto du_i = ws.hist_u.col(slot(k - i)) - ws.hist_u.col(slot(k - i - 1));
-        rhs(i) = ds_i.dot(ws.u);
-        for (int j = 0; j <= i; ++j) {
-          const auto ds_j = ws.hist_s.col(slot(k - j)) - ws.hist_s.col(slot(k - j - 1));
-          const auto du_j = ws.hist_u.col(slot(k - j)) - ws.hist_u.col(slot(k - j - 1));
-          gram(i, j) = gram(j, i) = 0.5 * (ds_i.dot(du_j) + ds_j.dot(du_i));
-        }
-      }
-      // A relative ridge keeps nearly dependent differences (late, tiny steps) from producing huge gammas.
-      gram.diagonal().array() *= 1.0 + 1e-10;
-      const Eigen::LDLT<AndersonMatrix> ldlt(gram);
-      const AndersonVector gamma = ldlt.solve(rhs);
-      if (ldlt.info() == Eigen::Success && gamma.allFinite())
-        for (int i = 0; i < m; ++i)
-          ws.theta -= gamma(i) * (ws.hist_x.col(slot(k - i)) - ws.hist_x.col(slot(k - i - 1)) +
-                                  ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1)));
-    }
+    if (m > 0) anderson_mix(ws.hist_x, ws.hist_s, ws.hist_u, k, m, slot, ws.u, ws.theta);
     if (!std::isfinite(cox_detail::sweep(pr, ws.theta, ws))) return false;
   }
 }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <span>
 
+#include "kernels/anderson.hpp"
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
 
@@ -56,10 +57,6 @@ constexpr double kDriftTol = 1e-3;
 // is taken without another sweep: the information at the previous iterate equals the one at the estimate
 // to this relative accuracy (|dw / w| = |1 - 2 mu| |d eta| <= |d eta|), so the SEs are exact to ~5e-11.
 constexpr double kNegligibleEta = 1e-10;
-// Anderson history of the chord iteration: small fixed-capacity matrices, no heap.
-constexpr int kMaxAndersonDepth = 8;
-using AndersonMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxAndersonDepth, kMaxAndersonDepth>;
-using AndersonVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxAndersonDepth, 1>;
 
 double norm1(const Eigen::MatrixXd& m) { return m.cwiseAbs().colwise().sum().maxCoeff(); }
 
@@ -529,28 +526,7 @@ bool chord(const Problem& pr, const LogisticNull& null, std::span<const std::uin
     if (k >= opt.chord_max_iter) return false;
     ws.theta += ws.step;
     const int m = std::min(k, depth);
-    if (m > 0) {
-      AndersonMatrix gram(m, m);
-      AndersonVector rhs(m);
-      for (int i = 0; i < m; ++i) {
-        const auto ds_i = ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1));
-        rhs(i) = ds_i.dot(ws.u);
-        for (int j = 0; j <= i; ++j) {
-          const auto du_j = ws.hist_u.col(slot(k - j)) - ws.hist_u.col(slot(k - j - 1));
-          const auto ds_j = ws.hist_s.col(slot(k - j)) - ws.hist_s.col(slot(k - j - 1));
-          const auto du_i = ws.hist_u.col(slot(k - i)) - ws.hist_u.col(slot(k - i - 1));
-          gram(i, j) = gram(j, i) = 0.5 * (ds_i.dot(du_j) + ds_j.dot(du_i));
-        }
-      }
-      // A relative ridge keeps nearly dependent differences (late, tiny steps) from producing huge gammas.
-      gram.diagonal().array() *= 1.0 + 1e-10;
-      const Eigen::LDLT<AndersonMatrix> ldlt(gram);
-      const AndersonVector gamma = ldlt.solve(rhs);
-      if (ldlt.info() == Eigen::Success && gamma.allFinite())
-        for (int i = 0; i < m; ++i)
-          ws.theta -= gamma(i) * (ws.hist_x.col(slot(k - i)) - ws.hist_x.col(slot(k - i - 1)) +
-                                  ws.hist_s.col(slot(k - i)) - ws.hist_s.col(slot(k - i - 1)));
-    }
+    if (m > 0) anderson_mix(ws.hist_x, ws.hist_s, ws.hist_u, k, m, slot, ws.u, ws.theta);
     *steps = k + 1;
     max_abs_eta = score_pass(pr, ws.theta, nullptr, nullptr, ws);
     if (!(max_abs_eta <= opt.separation_eta)) return false;
