@@ -80,31 +80,15 @@ run "$work/plan_lin_plain.toml" "$work/plan_lin_plain"
 
 if (( ! speed_only )); then
 echo "== 3. bootstrap coverage of the planted NPX shifts: protein ~ isolation + loneliness + covariates, untransformed"
-cat > "$work/boot.toml" <<TOML
-cohort = "$work/planted.h5"
-out = "$work/boot"
-seed = 2026
-[[analysis]]
-name = "a"
-model = "linear"
-outcome = "protein"
-predictor = "isolation"
-covariates = ${full%]}, "loneliness"]
-categorical = ["centre", "olink_batch"]
-protein_transform = "none"
-bootstrap = 1000
-[[analysis]]
-name = "bca"
-model = "linear"
-outcome = "protein"
-predictor = "isolation"
-covariates = ${full%]}, "loneliness"]
-categorical = ["centre", "olink_batch"]
-protein_transform = "none"
-bootstrap = 1000
-bootstrap_ci = "bca"
-split_half = 100
-TOML
+{
+  echo "cohort = \"$work/planted.h5\""; echo "out = \"$work/boot\""; echo "seed = 2026"
+  for name in a bca; do
+    echo "[[analysis]]"; echo "name = \"$name\""; echo 'model = "linear"'; echo 'outcome = "protein"'
+    echo 'predictor = "isolation"'; echo "covariates = ${full%]}, \"loneliness\"]"
+    echo 'categorical = ["centre", "olink_batch"]'; echo 'protein_transform = "none"'; echo "bootstrap = 1000"
+  done
+  echo 'bootstrap_ci = "bca"'; echo "split_half = 100"   # both belong to the last analysis, "bca"
+} > "$work/boot.toml"
 run "$work/boot.toml" "$work/boot"
 
 echo "== 4. repeated simulations (5,000 x 200): ${sims} null cohorts (max-T family-wise error, P_PERM share) and"
