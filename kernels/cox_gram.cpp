@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "kernels/cox_detail.hpp"
+#include "kernels/level_gram.hpp"
 
 namespace pwas::kernels::cox_detail {
 
@@ -102,32 +103,7 @@ void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::Matri
     if (i >= j) g(i, j) += x;
     else g(j, i) += x;
   };
-  for (Index b = 0; b < nz; ++b)
-    for (Index a = b; a < nz; ++a) add(col_of(a), col_of(b), dense(a, b));
-  const double w_all = dense(0, 0);  // z's column 0 is the intercept
-  for (Index ga = 0; ga < n_groups; ++ga) {
-    const DummyGroup& gj = d.groups[static_cast<std::size_t>(ga)];
-    for (std::size_t k = 0; k < gj.cols.size(); ++k) {
-      const Index j = gj.cols[k];
-      const Index lj = gj.offset + 1 + static_cast<Index>(k);
-      const double mj = d.mean(j);
-      const double wj = ws.level_sums(lj, 0);
-      for (Index b = 0; b < nz; ++b) add(j, col_of(b), ws.level_sums(lj, b) - mj * dense(b, 0));  // sum w z_b = dense(b, 0)
-      add(j, j, (1.0 - 2.0 * mj) * wj + mj * mj * w_all);
-      for (Index gb = 0; gb <= ga; ++gb) {
-        const DummyGroup& gk = d.groups[static_cast<std::size_t>(gb)];
-        for (std::size_t l = 0; l < gk.cols.size(); ++l) {
-          const Index kk = gk.cols[l];
-          if (kk >= j) break;
-          const Index lk = gk.offset + 1 + static_cast<Index>(l);
-          const double mk = d.mean(kk);
-          const double wk = ws.level_sums(lk, 0);
-          const double cross = gb == ga ? 0.0 : ws.level_cross(lj, lk);
-          add(j, kk, cross - mk * wj - mj * wk + mj * mk * w_all);
-        }
-      }
-    }
-  }
+  expand_level_gram(d, nz, dense, ws.level_sums, ws.level_cross, col_of, add);
 }
 
 }  // namespace pwas::kernels::cox_detail

@@ -7,6 +7,7 @@
 
 #include "kernels/anderson.hpp"
 #include "kernels/assert.hpp"
+#include "kernels/level_gram.hpp"
 #include "kernels/gram.hpp"
 
 // Both paths work in the parametrisation of the pre-centred C and v centred at its kept mean, theta; the
@@ -213,9 +214,7 @@ void add_gram_block(const Problem& pr, Index nz, const Index* rows, Index m, con
 }
 
 // Expands the accumulated Gram into the lower triangle of out [p x p] in design order (p = n_cov, plus v when
-// nz = n_dense + 1). For dummies j (level sums S_j, W_j = S_j(0)) and k, with W = sum w:
-//   e_j'W z = S_j - m_j (sum w z),  e_j'W e_j = (1 - 2 m_j) W_j + m_j^2 W,
-//   e_j'W e_k = T_jk - m_k W_j - m_j W_k + m_j m_k W  (T_jk = 0 within a group, the level-pair sum across).
+// nz = n_dense + 1); the formulas are in kernels/level_gram.hpp.
 void assemble_gram(const Problem& pr, Index nz, const LogisticWorkspace& ws, Eigen::MatrixXd& out) {
   const SharedDesign& d = pr.d;
   const Index p = d.n_cov() + (nz > d.n_dense() ? 1 : 0);
@@ -224,33 +223,7 @@ void assemble_gram(const Problem& pr, Index nz, const LogisticWorkspace& ws, Eig
     if (i >= j) out(i, j) = v;
     else out(j, i) = v;
   };
-  const Eigen::MatrixXd& dense = ws.dense;
-  for (Index b = 0; b < nz; ++b)
-    for (Index a = b; a < nz; ++a) put(dense_col(pr, a), dense_col(pr, b), dense(a, b));
-  const double w_all = dense(0, 0);
-  for (std::size_t g = 0; g < d.groups.size(); ++g) {
-    const DummyGroup& gj = d.groups[g];
-    for (std::size_t k = 0; k < gj.cols.size(); ++k) {
-      const Index j = gj.cols[k];
-      const Index lj = gj.offset + 1 + static_cast<Index>(k);
-      const double mj = d.mean(j);
-      const double wj = ws.level_sums(lj, 0);
-      for (Index b = 0; b < nz; ++b) put(j, dense_col(pr, b), ws.level_sums(lj, b) - mj * dense(b, 0));
-      put(j, j, (1.0 - 2.0 * mj) * wj + mj * mj * w_all);
-      for (std::size_t h = 0; h <= g; ++h) {
-        const DummyGroup& gk = d.groups[h];
-        for (std::size_t l = 0; l < gk.cols.size(); ++l) {
-          const Index kk = gk.cols[l];
-          if (kk >= j) break;
-          const Index lk = gk.offset + 1 + static_cast<Index>(l);
-          const double mk = d.mean(kk);
-          const double wk = ws.level_sums(lk, 0);
-          const double cross = h == g ? 0.0 : ws.level_cross(lj, lk);
-          put(j, kk, cross - mk * wj - mj * wk + mj * mk * w_all);
-        }
-      }
-    }
-  }
+  expand_level_gram(d, nz, ws.dense, ws.level_sums, ws.level_cross, [&](Index a) { return dense_col(pr, a); }, put);
 }
 
 // One pass over the kept rows at `theta`: deviance and max |eta|; with `information` also the score
