@@ -3,7 +3,10 @@
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/gram.hpp"
@@ -61,6 +64,48 @@ BENCHMARK(BM_FitLogistic)
     ->Args({1, 37000, 64, 27, 15})
     ->Args({1, 37000, 64, 10, 70})   // OR 2 per SD: the chord contracts slowly, Newton takes over
     ->Args({1, 5000, 16, 10, 15})
+    ->Unit(benchmark::kMillisecond);
+
+// fit_logistic_batch: `lanes` fits per call (the engine batches kLanes proteins of one analysis per thread), the
+// batch's proteins being the study's protein with its missing rows rotated, so that each lane keeps other rows.
+// Reported per fit. Args: lanes, n_samples, p, drop percent, 100 x log OR (as above).
+void BM_FitLogisticBatch(benchmark::State& state) {
+  const auto n_fits = static_cast<std::size_t>(state.range(0));
+  const Eigen::Index n = state.range(1);
+  const Eigen::Index p = state.range(2);
+  const Eigen::Index n_numeric = p - 1 - 21 - 7 - 1;
+  const auto s = testing::simulate_protein_study(n, n_numeric, 22, 8, 0.01 * static_cast<double>(state.range(3)),
+                                                 0.01 * static_cast<double>(state.range(4)), 1);
+  const SharedDesign d = make_shared_design(s.raw);
+  std::vector<LogisticWorkspace> workspaces(kLanes);
+  std::vector<LogisticWorkspace*> ws;
+  for (std::size_t f = 0; f < n_fits; ++f) ws.push_back(&workspaces[f]);
+  const LogisticNull null = make_logistic_null(d, s.y, s.all, workspaces[0]);
+  std::vector<std::vector<std::uint8_t>> keeps(n_fits);
+  std::vector<const double*> vs(n_fits, s.v.data());
+  std::vector<std::span<const std::uint8_t>> keep(n_fits), active(n_fits);
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    keeps[f] = s.keep;
+    std::rotate(keeps[f].begin(), keeps[f].begin() + static_cast<std::ptrdiff_t>(f) * 97, keeps[f].end());
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (std::isnan(s.v(i))) keeps[f][static_cast<std::size_t>(i)] = 0;  // v must be finite where kept
+    keep[f] = keeps[f];
+  }
+  double chord_steps = 0.0;
+  for (auto _ : state) {
+    const auto fits = fit_logistic_batch(d, &null, vs, s.y, keep, active, ws);
+    for (const LogisticFit& f : fits) chord_steps += f.chord_iterations;
+    benchmark::DoNotOptimize(fits.data());
+  }
+  const double fits = static_cast<double>(state.iterations()) * static_cast<double>(n_fits);
+  state.counters["fits_per_s"] = benchmark::Counter(fits, benchmark::Counter::kIsRate);
+  state.counters["chord_steps"] = benchmark::Counter(chord_steps / fits);
+  state.counters["scan_s_2thr"] =
+      benchmark::Counter(fits * kStudyThreads / kStudyFits, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FitLogisticBatch)
+    ->ArgNames({"lanes", "n", "p", "drop", "logOR"})
+    ->ArgsProduct({{1, 8}, {37000}, {64}, {10}, {15}})
     ->Unit(benchmark::kMillisecond);
 
 // X'WX-style Gram of n rows x p columns, accumulated in row-major blocks of 512 rows (the fit's access

@@ -6,6 +6,7 @@
 
 #include "engine/level_guard.hpp"
 #include "engine/prepare_cox.hpp"
+#include "kernels/assert.hpp"
 #include "kernels/cox_perm.hpp"
 #include "kernels/pvalues.hpp"
 #include "kernels/rank_normal.hpp"
@@ -176,6 +177,31 @@ std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorX
   return rows;
 }
 
+// The rows of one fit (one, or one per term with report = "all"), and the fit's outcome in sc for the resampling
+// that may follow on the same thread.
+std::vector<io::ResultRow> term_rows(const FitPlan& plan, io::ResultRow base, kernels::FitStatus status,
+                                     const Eigen::VectorXd& beta, const Eigen::VectorXd& se, double df, bool logistic,
+                                     const FitSettings& s, FitScratch& sc) {
+  base.errcode = std::string(kernels::to_string(status));
+  sc.status = status;
+  sc.df = df;
+  if (status == kernels::FitStatus::kOk) sc.beta = beta;
+
+  std::vector<io::ResultRow> rows;
+  const auto last = static_cast<Eigen::Index>(plan.terms.size()) - 1;
+  if (s.report == io::ReportTerms::kPredictor) {
+    rows.push_back(base);
+    if (status == kernels::FitStatus::kOk) fill_term(rows.back(), beta(last), se(last), logistic, df);
+    return rows;
+  }
+  for (Eigen::Index t = 0; t <= last; ++t) {
+    rows.push_back(base);
+    if (t < last) rows.back().predictor = plan.terms[static_cast<std::size_t>(t)];
+    if (status == kernels::FitStatus::kOk) fill_term(rows.back(), beta(t), se(t), logistic, df);
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
@@ -216,24 +242,59 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
     beta = std::move(f.beta);
     se = std::move(f.se);
   }
-  base.errcode = std::string(kernels::to_string(status));
-  sc.status = status;
-  sc.df = df;
-  if (status == kernels::FitStatus::kOk) sc.beta = beta;
+  return term_rows(plan, std::move(base), status, beta, se, df, logistic, s, sc);
+}
 
-  std::vector<io::ResultRow> rows;
-  const auto last = static_cast<Eigen::Index>(plan.terms.size()) - 1;
-  if (s.report == io::ReportTerms::kPredictor) {
-    rows.push_back(base);
-    if (status == kernels::FitStatus::kOk) fill_term(rows.back(), beta(last), se(last), logistic, df);
-    return rows;
+std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
+                                                  std::span<const std::string* const> names, const FitSettings& s,
+                                                  std::span<FitScratch> sc) {
+  const std::size_t n_fits = values.size();
+  PWAS_ASSERT(names.size() == n_fits && sc.size() >= n_fits && n_fits <= static_cast<std::size_t>(kernels::kLanes));
+  std::vector<std::vector<io::ResultRow>> out(n_fits);
+  const kernels::LogisticNull* null = plan.null_model.ok() ? &plan.null_model : nullptr;
+  if (s.model != io::ModelKind::kLogistic || !plan.protein_predictor || null == nullptr) {
+    for (std::size_t f = 0; f < n_fits; ++f) out[f] = fit_one(plan, values[f], *names[f], s, sc[f]);
+    return out;
   }
-  for (Eigen::Index t = 0; t <= last; ++t) {
-    rows.push_back(base);
-    if (t < last) rows.back().predictor = plan.terms[static_cast<std::size_t>(t)];
-    if (status == kernels::FitStatus::kOk) fill_term(rows.back(), beta(t), se(t), logistic, df);
+  // Logistic with the protein as predictor: the proteins that reach a fit share their chord passes.
+  const auto n = static_cast<Eigen::Index>(plan.rows.size());
+  std::vector<io::ResultRow> bases;
+  std::vector<const double*> v;
+  std::vector<std::span<const std::uint8_t>> keep, active;
+  std::vector<kernels::LogisticWorkspace*> ws;
+  std::vector<std::size_t> lane_fit;
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    FitScratch& x = sc[f];
+    prepare_protein(plan, values[f], s, x);
+    io::ResultRow base = blank_row(plan, *names[f]);
+    std::int64_t obs = 0, cases = 0;
+    for (Eigen::Index r = 0; r < n; ++r)
+      if (x.keep[static_cast<std::size_t>(r)]) {
+        ++obs;
+        cases += plan.outcome_values(r) == 1.0 ? 1 : 0;
+      }
+    base.obs_ct = obs;
+    base.case_ct = cases;
+    bases.push_back(std::move(base));
+    if (cases < s.min_case_ct || obs - cases < s.min_case_ct) continue;
+    v.push_back(x.protein.data());
+    keep.emplace_back(x.keep);
+    active.emplace_back(x.active);
+    ws.push_back(&x.logistic);
+    lane_fit.push_back(f);
   }
-  return rows;
+  std::vector<kernels::LogisticFit> fits;
+  if (!v.empty()) fits = kernels::fit_logistic_batch(plan.design, null, v, plan.outcome_values, keep, active, ws);
+  std::size_t lane = 0;
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    if (lane < lane_fit.size() && lane_fit[lane] == f) {
+      kernels::LogisticFit& fit = fits[lane++];
+      out[f] = term_rows(plan, std::move(bases[f]), fit.status, fit.beta, fit.se, kNaN, true, s, sc[f]);
+    } else {
+      out[f] = term_rows(plan, std::move(bases[f]), kernels::FitStatus::kTooFewCases, {}, {}, kNaN, true, s, sc[f]);
+    }
+  }
+  return out;
 }
 
 }  // namespace pwas::engine

@@ -1,6 +1,7 @@
 #pragma once
 // One protein (or one column) under one fit plan: transform, fit, and the reported rows.
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,5 +57,12 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
 /// and returns its rows (one, or one per term with report = "all"). Failures become ERRCODEs, never exceptions.
 std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
                                    const FitSettings& s, FitScratch& scratch);
+
+/// fit_one for up to kernels::kLanes protein columns of one plan (values[f], names[f], scratch sc[f]); returns the
+/// rows of each. Logistic fits with the protein as predictor run as one kernels::fit_logistic_batch, whose results
+/// are bit-identical to fit_one's; other fits run one by one.
+std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
+                                                  std::span<const std::string* const> names, const FitSettings& s,
+                                                  std::span<FitScratch> sc);
 
 }  // namespace pwas::engine

@@ -1,5 +1,6 @@
 #include "engine/scan.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #ifdef _OPENMP
@@ -25,19 +26,34 @@ std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& pla
   const auto n_plans = static_cast<std::int64_t>(plans.size());
   std::vector<std::vector<ProteinRows>> out(plans.size(), std::vector<ProteinRows>(static_cast<std::size_t>(k)));
   std::exception_ptr first_error;
-  // One task = one (plan, protein); every task writes only its own slot, so the result is thread-count independent.
+  // One task = one plan and a batch of up to kLanes consecutive proteins (fit_batch: logistic fits share their
+  // passes over the design). Every task writes only its own slots, and a fit's result does not depend on its batch,
+  // so the output is independent of the thread count and of how proteins fall into blocks and batches.
+  const std::int64_t lanes = s.model == io::ModelKind::kLogistic ? kernels::kLanes : 1;
+  const std::int64_t n_batches = (k + lanes - 1) / lanes;
 #pragma omp parallel num_threads(n_threads)
   {
-    FitScratch scratch;
+    std::vector<FitScratch> scratch(static_cast<std::size_t>(lanes));
+    std::vector<const float*> values;
+    std::vector<const std::string*> batch_names;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < k * n_plans; ++task) {
-      const std::int64_t j = task % k;
-      const std::int64_t p = task / k;
+    for (std::int64_t task = 0; task < n_batches * n_plans; ++task) {
+      const std::int64_t first = (task % n_batches) * lanes;
+      const std::int64_t last = std::min(k, first + lanes);
+      const std::int64_t p = task / n_batches;
       try {
-        ProteinRows& slot = out[static_cast<std::size_t>(p)][static_cast<std::size_t>(j)];
-        slot.protein = proteins[static_cast<std::size_t>(j)];
-        slot.rows = fit_one(plans[static_cast<std::size_t>(p)], block.col(j).data(),
-                            names[static_cast<std::size_t>(j)], s, scratch);
+        values.clear();
+        batch_names.clear();
+        for (std::int64_t j = first; j < last; ++j) {
+          values.push_back(block.col(j).data());
+          batch_names.push_back(&names[static_cast<std::size_t>(j)]);
+        }
+        auto rows = fit_batch(plans[static_cast<std::size_t>(p)], values, batch_names, s, scratch);
+        for (std::int64_t j = first; j < last; ++j) {
+          ProteinRows& slot = out[static_cast<std::size_t>(p)][static_cast<std::size_t>(j)];
+          slot.protein = proteins[static_cast<std::size_t>(j)];
+          slot.rows = std::move(rows[static_cast<std::size_t>(j - first)]);
+        }
       } catch (...) {
 #pragma omp critical(pwas_scan_error)
         if (!first_error) first_error = std::current_exception();

@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <span>
 
-#include "kernels/anderson.hpp"
 #include "kernels/assert.hpp"
-#include "kernels/level_gram.hpp"
 #include "kernels/gram.hpp"
+#include "kernels/level_gram.hpp"
+#include "kernels/logistic_detail.hpp"
 
 // Both paths work in the parametrisation of the pre-centred C and v centred at its kept mean, theta; the
 // original one is beta_j = theta_j (j >= 1) and beta_0 = theta_0 - sum_{j>=1} mean_j theta_j - mean_v theta_v,
@@ -40,6 +41,7 @@
 // below: the chord passes are memory-bound, the Gram flop-bound, and both shrink with the dummies gone.
 
 namespace pwas::kernels {
+namespace logistic_detail {
 namespace {
 
 using Eigen::Index;
@@ -60,15 +62,6 @@ constexpr double kDriftTol = 1e-3;
 constexpr double kNegligibleEta = 1e-10;
 
 double norm1(const Eigen::MatrixXd& m) { return m.cwiseAbs().colwise().sum().maxCoeff(); }
-
-struct Problem {
-  const SharedDesign& d;
-  bool has_v;
-  Index p;            // columns of X, active or not
-  double mean_v;      // kept mean of v (0 without v)
-  double abs_max_v;   // max |v - mean_v| on kept rows
-  bool masked;        // some covariate column is inactive
-};
 
 struct SweepStats {
   double deviance = 0.0;
@@ -268,52 +261,6 @@ SweepStats sweep(const Problem& pr, const Eigen::VectorXd& theta, bool informati
   return st;
 }
 
-// One pass over the kept rows at `theta`: the score into ws.u; returns max |eta|. With `w0` (null weights
-// [n_samples]) also C'W0 v into ws.cw [n_cov] and v'W0 v into *svv. Reads z's rows in place (rows_dot,
-// rows_axpy): at p = 64 this is ~4x cheaper than gathering blocks and using Eigen's GEMV.
-double score_pass(const Problem& pr, const Eigen::VectorXd& theta, const double* w0, double* svv,
-                  LogisticWorkspace& ws) {
-  const SharedDesign& d = pr.d;
-  const Index stride = d.z_rows.cols();
-  const Index n_obs = static_cast<Index>(ws.rows.size());
-  const double kappa = prepare_theta(pr, theta, ws);
-  const double theta_v = pr.has_v ? theta(d.n_cov()) : 0.0;
-  ws.score_pad.setZero(stride);
-  ws.level_score.setZero(d.level_rows);
-  double score_v = 0.0;
-  if (w0 != nullptr) {
-    ws.cw_pad.setZero(stride);
-    ws.level_cw.setZero(d.level_rows);
-    *svv = 0.0;
-  }
-  double max_abs_eta = 0.0;
-  for (Index k0 = 0; k0 < n_obs; k0 += kBlock) {
-    const Index m = std::min(kBlock, n_obs - k0);
-    const Index* rows = ws.rows.data() + k0;
-    block_eta(pr, kappa, theta_v, k0, m, ws);
-    block_residuals(k0, m, ws);
-    max_abs_eta = std::max(max_abs_eta, ws.z.head(m).cwiseAbs().maxCoeff());
-    rows_axpy(d.z_rows.data(), stride, rows, m, ws.resid.data(), ws.score_pad.data());
-    scatter_levels(pr, rows, m, ws.resid.data(), ws.level_score);
-    if (pr.has_v) score_v += ws.resid.head(m).dot(ws.vk.segment(k0, m));
-    if (w0 == nullptr) continue;
-    for (Index t = 0; t < m; ++t) ws.w(t) = w0[rows[t]] * ws.vk(k0 + t);
-    rows_axpy(d.z_rows.data(), stride, rows, m, ws.w.data(), ws.cw_pad.data());
-    scatter_levels(pr, rows, m, ws.w.data(), ws.level_cw);
-    *svv += ws.w.head(m).dot(ws.vk.segment(k0, m));
-  }
-  ws.u.resize(pr.p);
-  for (Index a = 0; a < d.n_dense(); ++a) ws.u(d.dense_cols[static_cast<std::size_t>(a)]) = ws.score_pad(a);
-  dummy_score(pr, ws.level_score, ws.u);
-  if (pr.has_v) ws.u(d.n_cov()) = score_v;
-  if (w0 != nullptr) {
-    ws.cw.resize(d.n_cov());
-    for (Index a = 0; a < d.n_dense(); ++a) ws.cw(d.dense_cols[static_cast<std::size_t>(a)]) = ws.cw_pad(a);
-    dummy_score(pr, ws.level_cw, ws.cw);
-  }
-  return max_abs_eta;
-}
-
 // max_i |x_i' delta| over the kept rows.
 double max_abs_linear(const Problem& pr, const Eigen::VectorXd& delta, LogisticWorkspace& ws) {
   const Index n_obs = static_cast<Index>(ws.rows.size());
@@ -327,6 +274,8 @@ double max_abs_linear(const Problem& pr, const Eigen::VectorXd& delta, LogisticW
   }
   return mx;
 }
+
+}  // namespace
 
 // sum_j |delta_j| max_i |x_ij|: a bound for max_i |x_i' delta| over the kept rows without a pass.
 double eta_bound(const Problem& pr, const Eigen::VectorXd& delta) {
@@ -368,6 +317,8 @@ void solve_step(Index p, LogisticWorkspace& ws) {
   for (Index k = 0; k < q; ++k) ws.step(cols[k]) = ws.scale(k) * ws.cs(k);
 }
 
+namespace {
+
 // sum_i w_i c_i c_i' over the rows i with take(i) into the lower triangle of g [n_cov x n_cov].
 template <class Take>
 void weighted_gram(const Problem& pr, const Eigen::VectorXd& w, Take take, Eigen::MatrixXd& g,
@@ -392,6 +343,8 @@ void weighted_gram(const Problem& pr, const Eigen::VectorXd& w, Take take, Eigen
   assemble_gram(pr, nz, ws, g);
 }
 
+}  // namespace
+
 // C'W0C over this fit's kept rows into the lower triangle of ws.h0: the null's Gram minus the rows it has
 // and this fit drops (plus any it lacks), or summed over the kept rows when those are fewer.
 void kept_null_gram(const Problem& pr, const LogisticNull& null, std::span<const std::uint8_t> keep,
@@ -415,100 +368,13 @@ void kept_null_gram(const Problem& pr, const LogisticNull& null, std::span<const
   }
 }
 
-// The chord iteration from the null estimate (see the top of this file). Leaves its estimate in ws.theta
-// and returns true when it converged; false when it should give way to Newton (slow, diverging, extreme
-// eta, or H0 not positive definite). *steps counts the chord steps taken.
-bool chord(const Problem& pr, const LogisticNull& null, std::span<const std::uint8_t> keep,
-           const LogisticOptions& opt, LogisticWorkspace& ws, int* steps) {
-  const SharedDesign& d = pr.d;
-  const Index pc = d.n_cov();
-  const Index p = pr.p;
-  const auto& cols = ws.cols;
-  const Index q = static_cast<Index>(cols.size());
-  const Index qc = q - 1;  // active covariate columns; cols[qc] = pc is v
-  PWAS_ASSERT(null.theta.size() == pc && null.w.size() == d.n_samples() &&
-              static_cast<Index>(null.keep.size()) == d.n_samples() && null.gram.rows() == pc);
-  kept_null_gram(pr, null, keep, ws);
+namespace {
 
-  // Start (theta_null, 0). With inactive columns, the W0-weighted projection of the null's linear predictor
-  // on the active ones, theta_a = H0[a,a]^{-1} H0[a,:] theta_null: exactly the null's eta on the kept rows
-  // when the inactive columns are combinations of active ones there (an empty or re-referenced level).
-  ws.theta.setZero(p);
-  ws.theta.head(pc) = null.theta;
-  if (pr.masked) {
-    fill_upper_from_lower(ws.h0);
-    ws.cw.resize(pc);
-    ws.cw.noalias() = ws.h0 * null.theta;
-    ws.a.resize(qc, qc);
-    ws.cu.resize(qc);
-    for (Index l = 0; l < qc; ++l) {
-      ws.cu(l) = ws.cw(cols[l]);
-      for (Index k = 0; k < qc; ++k) ws.a(k, l) = ws.h0(cols[k], cols[l]);
-    }
-    ws.llt_c.compute(ws.a);
-    ws.theta.setZero(p);
-    if (ws.llt_c.info() == Eigen::Success) {
-      ws.llt_c.solveInPlace(ws.cu);
-      for (Index l = 0; l < qc; ++l) ws.theta(cols[l]) = ws.cu(l);
-    } else {
-      for (Index l = 0; l < qc; ++l) ws.theta(cols[l]) = null.theta(cols[l]);
-    }
-  }
-
-  double svv = 0.0;
-  double max_abs_eta = score_pass(pr, ws.theta, null.w.data(), &svv, ws);
-  if (!(max_abs_eta <= opt.separation_eta)) return false;
-  // H0 = [C'W0C, C'W0v; v'W0C, v'W0v] on the active columns, lower triangle, into ws.b [p x p].
-  ws.b.resize(p, p);
-  for (Index l = 0; l < qc; ++l) {
-    for (Index k = l; k < qc; ++k) ws.b(cols[k], cols[l]) = ws.h0(cols[k], cols[l]);
-    ws.b(pc, cols[l]) = ws.cw(cols[l]);
-  }
-  ws.b(pc, pc) = svv;
-  if (!factor_compact(ws.b, ws)) return false;
-
-  // Anderson acceleration (type II, depth m) of the fixed-point map x -> x + s(x), s = H0^{-1} U(x): the next
-  // iterate is x_k + s_k - sum_j gamma_j (dx_j + ds_j), gamma minimising ||s_k - dS gamma|| in the H0 norm,
-  // whose Gram matrix is dS'H0 dS = dS'dU (H0 s = U). For the near-linear problem this is GMRES on the
-  // H0-preconditioned Newton system: it removes the few slow directions of I - H0^{-1} I(theta*) (rare
-  // factor levels, the protein itself) instead of waiting for them to contract.
-  const int depth = std::clamp(opt.chord_anderson, 0, kMaxAndersonDepth);
-  const Index slots = depth + 1;
-  ws.hist_x.resize(p, slots);
-  ws.hist_s.resize(p, slots);
-  ws.hist_u.resize(p, slots);
-  auto slot = [&](int k) { return static_cast<Index>(k % slots); };
-  double norm2_first = 0.0;
-  for (int k = 0;; ++k) {
-    solve_step(p, ws);
-    const double norm2 = ws.step.dot(ws.u);  // ||s_k||_H0^2
-    if (!(norm2 >= 0.0) || !std::isfinite(norm2)) return false;
-    ws.hist_x.col(slot(k)) = ws.theta;
-    ws.hist_s.col(slot(k)) = ws.step;
-    ws.hist_u.col(slot(k)) = ws.u;
-    // The error of x_k is ~ I(theta*)^{-1} U_k = (H0^{-1} I)^{-1} s_k; after the plain step below it is
-    // ~ rho / (1 - rho) s_k, below s_k for the contraction rates (rho < 1/2) the chord keeps.
-    const double bound = eta_bound(pr, ws.step);
-    // Mean contraction per step so far (Anderson steps contract unevenly): slow or diverging -> Newton.
-    if (k == 0) norm2_first = norm2;
-    if (k >= 1 && !(std::pow(norm2 / norm2_first, 0.5 / k) <= opt.chord_max_rate)) return false;
-    if (bound <= opt.chord_tol) {
-      ws.theta += ws.step;
-      return true;
-    }
-    if (k >= opt.chord_max_iter) return false;
-    ws.theta += ws.step;
-    const int m = std::min(k, depth);
-    if (m > 0) anderson_mix(ws.hist_x, ws.hist_s, ws.hist_u, k, m, slot, ws.u, ws.theta);
-    *steps = k + 1;
-    max_abs_eta = score_pass(pr, ws.theta, nullptr, nullptr, ws);
-    if (!(max_abs_eta <= opt.separation_eta)) return false;
-  }
-}
-
-LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const double* v,
-                     Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
-                     std::span<const std::uint8_t> active, LogisticWorkspace& ws, const LogisticOptions& opt) {
+// Everything a fit needs before its first pass: the active columns (ws.cols), kept rows (ws.rows), kept y and
+// centred v (ws.yk, ws.vk) and the problem. Returns nullopt with fit.status set when the fit cannot run.
+std::optional<Problem> set_up(const SharedDesign& d, const double* v, Eigen::Ref<const Eigen::VectorXd> y,
+                              std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active,
+                              LogisticWorkspace& ws, LogisticFit& fit) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   const bool has_v = v != nullptr;
@@ -516,7 +382,7 @@ LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const doub
   PWAS_ASSERT(y.size() == n && static_cast<Index>(keep.size()) == n);
   PWAS_ASSERT(active.empty() || (static_cast<Index>(active.size()) == pc && active[0] != 0));
 
-  LogisticFit fit;
+  fit = LogisticFit{};
   fit.beta = Eigen::VectorXd::Constant(p, kNaN);
   fit.se = Eigen::VectorXd::Constant(p, kNaN);
   fit.deviance = kNaN;
@@ -549,11 +415,11 @@ LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const doub
   fit.n_cases = static_cast<int>(n_cases);
   if (n_obs <= q || n_cases == 0 || n_cases == n_obs) {
     fit.status = FitStatus::kTooFewCases;
-    return fit;
+    return std::nullopt;
   }
   if (has_v && !(vmin < vmax)) {
     fit.status = FitStatus::kConstant;
-    return fit;
+    return std::nullopt;
   }
 
   Problem pr{d, has_v, p, 0.0, 0.0, masked};
@@ -575,13 +441,20 @@ LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const doub
   ws.w.resize(kBlock);
   ws.resid.resize(kBlock);
   ws.block_rows.resize(kBlock);
+  return pr;
+}
 
+// The rest of a fit after set_up (and the chord iteration when it ran: from_chord says whether it reached the
+// estimate, left in ws.theta): Newton from the best start, then the covariance at the estimate.
+void finish(const Problem& pr, const LogisticNull* null, bool from_chord, LogisticWorkspace& ws,
+            const LogisticOptions& opt, LogisticFit& fit) {
+  const SharedDesign& d = pr.d;
+  const Index pc = d.n_cov();
+  const Index p = pr.p;
+  const Index q = static_cast<Index>(ws.cols.size());
+  const Index n_obs = fit.n_obs;
+  const Index n_cases = fit.n_cases;
   const bool have_null = null != nullptr && null->ok();
-  bool from_chord = false;
-  if (have_null && has_v && opt.chord) {
-    from_chord = chord(pr, *null, keep, opt, ws, &fit.chord_iterations);
-  }
-
   // Newton start: the chord estimate; else the null estimate with 0 for v (inactive columns 0) unless it
   // fits worse than the intercept-only MLE theta = (logit(ybar), 0, ...), whose deviance is known in closed
   // form: Newton from a start that bad (weights underflowing to 0) can fail to descend at all.
@@ -659,7 +532,7 @@ LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const doub
       fit.status = extreme ? FitStatus::kSeparation : FitStatus::kSingular;
     else
       fit.status = st.max_abs_eta > opt.separation_eta ? FitStatus::kSeparation : FitStatus::kNotConverged;
-    return fit;
+    return;
   }
   // Covariance at the estimate: ws.llt factors the equilibrated X'WX of the last sweep (at the estimate, or
   // one negligible step from it), ws.a its input.
@@ -670,13 +543,13 @@ LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const doub
   const double rcond = 1.0 / (norm_i * norm1(ws.a));
   if (!(rcond >= opt.singular_rcond)) {
     fit.status = extreme ? FitStatus::kSeparation : FitStatus::kSingular;
-    return fit;
+    return;
   }
   // Separation: a linear predictor beyond separation_eta, or a next Newton step (ws.step) that still moves eta.
   const bool drifting = eta_bound(pr, ws.step) > kDriftTol && max_abs_linear(pr, ws.step, ws) > kDriftTol;
   if (st.max_abs_eta > opt.separation_eta || drifting) {
     fit.status = FitStatus::kSeparation;
-    return fit;
+    return;
   }
 
   ws.a = ws.scale.asDiagonal() * ws.a * ws.scale.asDiagonal();  // Cov(theta) = D M^{-1} D (compacted)
@@ -698,27 +571,86 @@ LogisticFit fit_core(const SharedDesign& d, const LogisticNull* null, const doub
   fit.se(0) = std::sqrt(var0);
   fit.used_chord = from_chord;
   fit.status = FitStatus::kOk;
-  return fit;
+}
+
+// Fits of one design, null and outcome: set up each, run the chord iteration of those that have a null model and a
+// column v together, then finish each.
+void fit_batch(const SharedDesign& d, const LogisticNull* null, std::span<const double* const> v,
+               Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::span<const std::uint8_t>> keep,
+               std::span<const std::span<const std::uint8_t>> active, std::span<LogisticWorkspace* const> ws,
+               const LogisticOptions& opt, std::span<LogisticFit> out) {
+  const auto n_fits = v.size();
+  PWAS_ASSERT(n_fits >= 1 && n_fits <= static_cast<std::size_t>(kLanes) && keep.size() == n_fits &&
+              active.size() == n_fits && ws.size() == n_fits && out.size() == n_fits);
+  std::optional<Problem> problems[kLanes];
+  ChordLane lanes[kLanes];
+  int n_lanes = 0;
+  int lane_of[kLanes];
+  const bool chord = null != nullptr && null->ok() && opt.chord;
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    if (auto pr = set_up(d, v[f], y, keep[f], active[f], *ws[f], out[f])) problems[f].emplace(*pr);
+    lane_of[f] = -1;
+    if (!problems[f] || !chord || v[f] == nullptr) continue;
+    lane_of[f] = n_lanes;
+    lanes[n_lanes++] = ChordLane{&*problems[f], ws[f], keep[f]};
+  }
+  if (n_lanes > 0) {
+    LanePass& lp = ws[0]->lanes;
+    lp.y.resize(static_cast<std::size_t>(d.n_samples()));
+    for (Index i = 0; i < d.n_samples(); ++i) lp.y[static_cast<std::size_t>(i)] = std::isfinite(y[i]) ? y[i] : 0.0;
+    chord_batch(*null, std::span<ChordLane>(lanes, static_cast<std::size_t>(n_lanes)), opt, lp);
+  }
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    if (!problems[f]) continue;
+    const ChordLane* lane = lane_of[f] >= 0 ? &lanes[lane_of[f]] : nullptr;
+    if (lane != nullptr) out[f].chord_iterations = lane->steps;
+    finish(*problems[f], null, lane != nullptr && lane->converged, *ws[f], opt, out[f]);
+  }
 }
 
 }  // namespace
+}  // namespace logistic_detail
+
+using logistic_detail::fit_batch;
 
 LogisticFit fit_logistic(const SharedDesign& d, const LogisticNull* null, Eigen::Ref<const Eigen::VectorXd> v,
                          Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
                          std::span<const std::uint8_t> active, LogisticWorkspace& ws, const LogisticOptions& opt) {
   PWAS_ASSERT(v.size() == d.n_samples());
-  return fit_core(d, null, v.data(), y, keep, active, ws, opt);
+  const double* vp = v.data();
+  LogisticWorkspace* wp = &ws;
+  LogisticFit fit;
+  fit_batch(d, null, {&vp, 1}, y, {&keep, 1}, {&active, 1}, {&wp, 1}, opt, {&fit, 1});
+  return fit;
+}
+
+std::vector<LogisticFit> fit_logistic_batch(const SharedDesign& d, const LogisticNull* null,
+                                            std::span<const double* const> v, Eigen::Ref<const Eigen::VectorXd> y,
+                                            std::span<const std::span<const std::uint8_t>> keep,
+                                            std::span<const std::span<const std::uint8_t>> active,
+                                            std::span<LogisticWorkspace* const> ws, const LogisticOptions& opt) {
+  std::vector<LogisticFit> out(v.size());
+  for (const double* x : v) PWAS_ASSERT(x != nullptr);
+  fit_batch(d, null, v, y, keep, active, ws, opt, out);
+  return out;
 }
 
 LogisticFit fit_logistic_null(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> y,
                               std::span<const std::uint8_t> keep, LogisticWorkspace& ws,
                               const LogisticOptions& opt) {
-  return fit_core(d, nullptr, nullptr, y, keep, {}, ws, opt);
+  const double* none = nullptr;
+  const std::span<const std::uint8_t> all_active;
+  LogisticWorkspace* wp = &ws;
+  LogisticFit fit;
+  logistic_detail::fit_batch(d, nullptr, {&none, 1}, y, {&keep, 1}, {&all_active, 1}, {&wp, 1}, opt, {&fit, 1});
+  return fit;
 }
 
 LogisticNull make_logistic_null(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> y,
                                 std::span<const std::uint8_t> keep_all, LogisticWorkspace& ws,
                                 const LogisticOptions& opt) {
+  using namespace logistic_detail;
+  using Eigen::Index;
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   LogisticNull null;

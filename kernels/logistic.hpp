@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "kernels/fit_status.hpp"
+#include "kernels/logistic_lanes.hpp"
 #include "kernels/shared_design.hpp"
 
 namespace pwas::kernels {
@@ -75,6 +76,7 @@ struct LogisticWorkspace {
   std::vector<Eigen::Index> rows;                    // kept row indices
   std::vector<Eigen::Index> cols;                    // active columns of X (q of them)
   Eigen::LLT<Eigen::MatrixXd> llt, llt_c;
+  LanePass lanes;                                    // the chord passes of a batch (used in its first workspace)
 };
 
 /// The covariates-only model fitted once per analysis on all its rows, reused by every protein's fit:
@@ -102,6 +104,18 @@ LogisticFit fit_logistic(const SharedDesign& d, const LogisticNull* null,
                          std::span<const std::uint8_t> keep,    // [n_samples]
                          std::span<const std::uint8_t> active,  // [n_cov] or empty
                          LogisticWorkspace& ws, const LogisticOptions& opt = {});
+
+/// Up to kLanes fits as fit_logistic, of one design, null model and outcome, with the protein columns v[f], kept
+/// rows keep[f] and active columns active[f] (empty: all), in workspaces *ws[f]: their chord iterations run in
+/// lockstep, sharing each pass over the design rows. Each result is bit-identical to fit_logistic's for that fit
+/// (which runs the same code as a batch of one), whatever else is in the batch.
+std::vector<LogisticFit> fit_logistic_batch(const SharedDesign& d, const LogisticNull* null,
+                                            std::span<const double* const> v,                 // [fits][n_samples]
+                                            Eigen::Ref<const Eigen::VectorXd> y,              // [n_samples]
+                                            std::span<const std::span<const std::uint8_t>> keep,    // [fits]
+                                            std::span<const std::span<const std::uint8_t>> active,  // [fits]
+                                            std::span<LogisticWorkspace* const> ws,           // [fits]
+                                            const LogisticOptions& opt = {});
 
 /// Covariates-only logistic fit y ~ C over kept rows (the null model): [n_cov] in the original parametrisation.
 LogisticFit fit_logistic_null(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> y,

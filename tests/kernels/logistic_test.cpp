@@ -464,5 +464,68 @@ TEST(LogisticMask, ReferenceLevelEmptyReReferenced) {
   expect_mask_equals_reduced(s, active, "re-referenced factor");
 }
 
+TEST(LogisticBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
+  // The engine batches kLanes proteins per thread; which proteins share a batch depends on the block and rank
+  // layout. A batch mixing fits that converge by the chord, fall back to Newton (a large effect), drop a column
+  // (a mask), keep other rows, or never start (constant v, too few cases) must give every fit exactly what
+  // fit_logistic gives it alone, in any lane.
+  const auto s = simulate_protein_study(2500, 5, 5, 3, 0.1, 0.15, 51);
+  const SharedDesign d = make_shared_design(s.raw);
+  LogisticWorkspace single;
+  const LogisticNull null = make_logistic_null(d, s.y, s.all, single);
+  ASSERT_TRUE(null.ok());
+  const auto n = static_cast<std::size_t>(s.v.size());
+  std::vector<Eigen::VectorXd> v(7, s.v);
+  std::vector<std::vector<std::uint8_t>> keep(7, s.keep), active(7);
+  v[1] = s.v + 2.5 * s.y;  // a large effect: the chord contracts slowly, Newton takes over
+  std::rotate(keep[2].begin(), keep[2].begin() + 311, keep[2].end());  // other rows (v finite on them)
+  for (std::size_t i = 0; i < n; ++i)
+    if (keep[2][i] && std::isnan(v[2](static_cast<Eigen::Index>(i)))) v[2](static_cast<Eigen::Index>(i)) = 0.25;
+  active[3].assign(static_cast<std::size_t>(s.raw.cols()), 1);
+  active[3][7] = 0;  // a masked dummy column
+  for (std::size_t i = 0; i < n; ++i)
+    if (keep[4][i]) v[4](static_cast<Eigen::Index>(i)) = 1.0;  // constant
+  std::fill(keep[5].begin() + 8, keep[5].end(), 0);               // too few cases
+  for (Eigen::Index i = 0; i < s.v.size(); ++i) v[6](i) = -2.0 * s.v(i) + 1.0;  // another chord fit
+
+  std::vector<LogisticFit> alone;
+  for (std::size_t f = 0; f < v.size(); ++f) alone.push_back(fit_logistic(d, &null, v[f], s.y, keep[f], active[f], single));
+  EXPECT_TRUE(alone[0].used_chord && alone[2].used_chord && alone[3].used_chord && alone[6].used_chord);
+  EXPECT_FALSE(alone[1].used_chord);
+  EXPECT_EQ(alone[4].status, FitStatus::kConstant);
+  EXPECT_EQ(alone[5].status, FitStatus::kTooFewCases);
+
+  std::vector<LogisticWorkspace> workspaces(kLanes);
+  for (const std::vector<std::size_t>& order :
+       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 0}, {2, 6, 1}}) {
+    std::vector<const double*> vp;
+    std::vector<std::span<const std::uint8_t>> kp, ap;
+    std::vector<LogisticWorkspace*> wp;
+    for (const std::size_t f : order) {
+      vp.push_back(v[f].data());
+      kp.emplace_back(keep[f]);
+      ap.emplace_back(active[f]);
+      wp.push_back(&workspaces[wp.size()]);
+    }
+    const std::vector<LogisticFit> batch = fit_logistic_batch(d, &null, vp, s.y, kp, ap, wp);
+    ASSERT_EQ(batch.size(), order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const LogisticFit& a = alone[order[k]];
+      const LogisticFit& b = batch[k];
+      EXPECT_EQ(a.status, b.status) << order[k];
+      EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
+      EXPECT_EQ(a.iterations, b.iterations) << order[k];
+      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+        // Bitwise: NaN where the fit has no estimate, else the same double.
+        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
+        if (!std::isnan(a.beta(j))) {
+          EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
+          EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pwas::kernels
