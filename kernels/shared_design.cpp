@@ -36,7 +36,15 @@ SharedDesign make_shared_design(Eigen::MatrixXd raw) {
     for (Eigen::Index i = 0; i < n; ++i)
       if (col(i) == 1.0) taken[static_cast<std::size_t>(i)] = 1;
   }
+  // A lone 0/1 column (a binary covariate) is cheaper dense: as a group it costs a level pass and a pair of level
+  // sums with every other group per row in X'WX, as a dense column one more column of the Gram tiles.
+  std::erase_if(d.groups, [&](const DummyGroup& g) {
+    if (g.cols.size() != 1) return false;
+    d.dense_cols.push_back(g.cols[0]);
+    return true;
+  });
   d.dense_cols.insert(d.dense_cols.begin(), 0);
+  std::sort(d.dense_cols.begin(), d.dense_cols.end());
   const auto n_groups = static_cast<Eigen::Index>(d.groups.size());
   d.level.setZero(n, n_groups);
   for (Eigen::Index g = 0; g < n_groups; ++g) {

@@ -44,22 +44,22 @@ TEST(SharedDesign, RejectsAMissingInterceptOrNonFiniteValues) {
 }
 
 TEST(SharedDesign, DummyGroupsAndTheCompressedLayoutReproduceTheColumns) {
-  // Columns: 1, x, a_B, a_C (a 3-level factor), s (binary, overlaps a_B), y (numeric), b_2 (a lone dummy).
-  Eigen::MatrixXd raw(6, 7);
-  raw << 1, 0.5, 0, 0, 1, 2.0, 0,
-         1, 1.5, 1, 0, 1, 3.0, 1,
-         1, 2.5, 0, 1, 0, 1.0, 0,
-         1, 3.5, 1, 0, 0, 7.0, 0,
-         1, 4.5, 0, 0, 1, 2.0, 1,
-         1, 5.5, 0, 1, 1, 0.0, 0;
+  // Columns: 1, x, a_B, a_C (a 3-level factor), s (binary, overlaps a_B), y (numeric), b_2, b_3 (another factor).
+  Eigen::MatrixXd raw(6, 8);
+  raw << 1, 0.5, 0, 0, 1, 2.0, 0, 1,
+         1, 1.5, 1, 0, 1, 3.0, 1, 0,
+         1, 2.5, 0, 1, 0, 1.0, 0, 0,
+         1, 3.5, 1, 0, 0, 7.0, 0, 1,
+         1, 4.5, 0, 0, 1, 2.0, 1, 0,
+         1, 5.5, 0, 1, 1, 0.0, 0, 0;
   const SharedDesign d = make_shared_design(raw);
-  EXPECT_EQ(d.dense_cols, (std::vector<Eigen::Index>{0, 1, 5}));
-  ASSERT_EQ(d.groups.size(), 3u);
+  // s overlaps a_B, so it would be a group of its own: a lone 0/1 column is stored dense instead.
+  EXPECT_EQ(d.dense_cols, (std::vector<Eigen::Index>{0, 1, 4, 5}));
+  ASSERT_EQ(d.groups.size(), 2u);
   EXPECT_EQ(d.groups[0].cols, (std::vector<Eigen::Index>{2, 3}));  // a_B, a_C: disjoint supports
-  EXPECT_EQ(d.groups[1].cols, (std::vector<Eigen::Index>{4}));     // s overlaps a_B: a group of its own
-  EXPECT_EQ(d.groups[2].cols, (std::vector<Eigen::Index>{6}));
+  EXPECT_EQ(d.groups[1].cols, (std::vector<Eigen::Index>{6, 7}));
   EXPECT_EQ(d.groups[1].offset, 3);
-  EXPECT_EQ(d.level_rows, 3 + 2 + 2);
+  EXPECT_EQ(d.level_rows, 3 + 3);
   // c(i, j) = z(i, k) for dense column j = dense_cols[k]; = 1{level = j} - mean_j for a dummy column j.
   for (Eigen::Index i = 0; i < 6; ++i) {
     for (Eigen::Index k = 0; k < d.n_dense(); ++k) EXPECT_EQ(d.z_rows(i, k), d.c(i, d.dense_cols[static_cast<std::size_t>(k)]));
