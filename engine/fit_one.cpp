@@ -251,6 +251,34 @@ std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span
   const std::size_t n_fits = values.size();
   PWAS_ASSERT(names.size() == n_fits && sc.size() >= n_fits && n_fits <= static_cast<std::size_t>(kernels::kLanes));
   std::vector<std::vector<io::ResultRow>> out(n_fits);
+  const bool has_protein = plan.protein_predictor || plan.protein_outcome;
+  if (s.model == io::ModelKind::kLinear && has_protein) {
+    // Linear: the fits share one pass over the design for their cross products.
+    std::vector<io::ResultRow> bases;
+    std::vector<const double*> v, y;
+    std::vector<std::span<const std::uint8_t>> keep, active;
+    std::vector<kernels::LinearWorkspace*> ws;
+    for (std::size_t f = 0; f < n_fits; ++f) {
+      FitScratch& x = sc[f];
+      prepare_protein(plan, values[f], s, x);
+      io::ResultRow base = blank_row(plan, *names[f]);
+      std::int64_t obs = 0;
+      for (const auto k : x.keep) obs += k;
+      base.obs_ct = obs;
+      bases.push_back(std::move(base));
+      v.push_back(plan.protein_predictor ? x.protein.data() : plan.predictor_values.data());
+      y.push_back(plan.protein_outcome ? x.protein.data() : plan.outcome_values.data());
+      keep.emplace_back(x.keep);
+      active.emplace_back(x.active);
+      ws.push_back(&x.linear);
+    }
+    std::vector<kernels::LinearFit> fits = kernels::fit_linear_batch(plan.design, v, y, keep, active, ws);
+    for (std::size_t f = 0; f < n_fits; ++f) {
+      kernels::LinearFit& fit = fits[f];
+      out[f] = term_rows(plan, std::move(bases[f]), fit.status, fit.beta, fit.se, fit.df_residual, false, s, sc[f]);
+    }
+    return out;
+  }
   const kernels::LogisticNull* null = plan.null_model.ok() ? &plan.null_model : nullptr;
   if (s.model != io::ModelKind::kLogistic || !plan.protein_predictor || null == nullptr) {
     for (std::size_t f = 0; f < n_fits; ++f) out[f] = fit_one(plan, values[f], *names[f], s, sc[f]);

@@ -59,8 +59,8 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
                                    const FitSettings& s, FitScratch& scratch);
 
 /// fit_one for up to kernels::kLanes protein columns of one plan (values[f], names[f], scratch sc[f]); returns the
-/// rows of each. Logistic fits with the protein as predictor run as one kernels::fit_logistic_batch, whose results
-/// are bit-identical to fit_one's; other fits run one by one.
+/// rows of each. Logistic fits with the protein as predictor run as one kernels::fit_logistic_batch, linear fits with
+/// a protein as one kernels::fit_linear_batch, whose results are bit-identical to fit_one's; others run one by one.
 std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
                                                   std::span<const std::string* const> names, const FitSettings& s,
                                                   std::span<FitScratch> sc);

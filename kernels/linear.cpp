@@ -7,6 +7,7 @@
 
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
+#include "kernels/lane_cross.hpp"
 
 // The fit works in the parametrisation centred at the kept-row means: with x~_j = x_j - mean_kept(x_j)
 // and y~ = y - ybar, the intercept decouples (1'x~_j = 0), so y~ is regressed on the q = p - 1 centred
@@ -94,28 +95,19 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
   return m;
 }
 
-// One sequential pass over the rows of C (row-major, so the hardware prefetcher streams it): kept rows
-// add to C'[dv dy] in ws.cross, and the rows whose Gram is wanted (the dropped rows for the downdate, or
-// the kept rows when they are fewer) are gathered in blocks for add_gram_lower (lower triangle into ws.b,
-// column sums into ws.colsum).
-void scan_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool gram_of_dropped,
-               LinearWorkspace& ws) {
+// The Gram (lower triangle into ws.b) and column sums (ws.colsum) of the rows of C that are wanted: the dropped
+// rows for the downdate, or the kept rows when they are fewer; gathered in blocks for add_gram_lower.
+void gram_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool gram_of_dropped, LinearWorkspace& ws) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   const Index stride = d.c_rows.cols();
-  ws.cross.setZero(stride, 2);
   ws.colsum.setZero(stride);
   ws.b.setZero(pc, pc);
   if (ws.block.rows() != kBlock || ws.block.cols() != stride) ws.block.setZero(kBlock, stride);
   Index t = 0;
   for (Index i = 0; i < n; ++i) {
+    if ((keep[i] != 0) == gram_of_dropped) continue;
     const auto row = d.c_rows.row(i);
-    const bool kept = keep[i] != 0;
-    if (kept) {
-      ws.cross.col(0).noalias() += ws.dvy(i, 0) * row.transpose();
-      ws.cross.col(1).noalias() += ws.dvy(i, 1) * row.transpose();
-    }
-    if (kept == gram_of_dropped) continue;
     ws.block.row(t) = row;
     ws.colsum.noalias() += row.transpose();
     if (++t == kBlock) {
@@ -129,7 +121,7 @@ void scan_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool g
 // Fills beta/se of `fit` from the centred solution ws.coef [q] with covariance sigma2 * ws.cov and the
 // offsets ws.offset [q] (kept means of the raw columns), intercept a = ybar - offset'coef; unknown j is
 // column ws.cols[j] of [C, v].
-void finish(double mean_y, double rss, LinearWorkspace& ws, LinearFit& fit) {
+void finish_estimates(double mean_y, double rss, LinearWorkspace& ws, LinearFit& fit) {
   const Index q = ws.coef.size();
   const double n_obs = static_cast<double>(fit.n_obs);
   fit.sigma2 = rss / static_cast<double>(fit.df_residual);
@@ -213,15 +205,15 @@ bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const 
   ws.cov.swap(ws.b);
   ws.coef.array() *= ws.scale.array();
   fit.used_qr = true;
-  finish(mean_y + y_shift, rss, ws, fit);
+  finish_estimates(mean_y + y_shift, rss, ws, fit);
   return true;
 }
 
-}  // namespace
-
-LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
-                     Eigen::Ref<const Eigen::VectorXd> y, std::span<const std::uint8_t> keep,
-                     std::span<const std::uint8_t> active, LinearWorkspace& ws, const LinearOptions& opt) {
+// A fit up to its cross products: the active columns (ws.cols), the centred v and y (ws.dvy) and their moments.
+// Returns false with fit.status set when the fit cannot run.
+bool set_up(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
+            std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active, LinearWorkspace& ws,
+            Moments& mo, LinearFit& fit) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   PWAS_ASSERT(v.size() == n && y.size() == n && static_cast<Index>(keep.size()) == n);
@@ -234,27 +226,37 @@ LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
   const Index q = static_cast<Index>(ws.cols.size());
   const Index p_active = q + 1;
 
-  LinearFit fit;
+  fit = LinearFit{};
   fit.beta = Eigen::VectorXd::Constant(pc + 1, kNaN);
   fit.se = Eigen::VectorXd::Constant(pc + 1, kNaN);
   fit.sigma2 = kNaN;
 
-  const Moments mo = centred_moments(v, y, keep, ws);
+  mo = centred_moments(v, y, keep, ws);
   fit.n_obs = static_cast<int>(mo.n_obs);
   fit.df_residual = static_cast<int>(mo.n_obs - p_active);
   if (mo.n_obs <= p_active) {
     fit.status = FitStatus::kTooFewCases;
-    return fit;
+    return false;
   }
   if (mo.v_constant || mo.y_constant) {
     fit.status = FitStatus::kConstant;
-    return fit;
+    return false;
   }
+  return true;
+}
 
+
+// The rest of a fit after set_up, with ws.cross [row stride x 2] = C'[dv dy] over the kept rows: the kept-row
+// Gram, the centred normal equations and their solution (or the pivoted QR).
+void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, const Moments& mo, const LinearOptions& opt,
+            LinearWorkspace& ws, LinearFit& fit) {
+  const Index n = d.n_samples();
+  const Index pc = d.n_cov();
+  const Index q = static_cast<Index>(ws.cols.size());
   // Kept-row Gram of C: downdate the full Gram by the dropped rows, or sum the kept rows when fewer.
   const Index n_dropped = n - mo.n_obs;
   const bool downdate = n_dropped <= mo.n_obs;
-  scan_rows(d, keep, downdate, ws);
+  gram_rows(d, keep, downdate, ws);
   if (downdate) {
     for (Index j = 0; j < pc; ++j)
       for (Index i = j; i < pc; ++i) ws.b(i, j) = d.gram(i, j) - ws.b(i, j);
@@ -319,8 +321,8 @@ LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
             }
         }
         ws.cov = ws.scale.asDiagonal() * ws.cov * ws.scale.asDiagonal();
-        finish(mo.mean_y, rss, ws, fit);
-        return fit;
+        finish_estimates(mo.mean_y, rss, ws, fit);
+        return;
       }
     }
   }
@@ -329,6 +331,71 @@ LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v,
     fit.used_qr = true;
     fit.status = FitStatus::kSingular;
   }
+}
+
+// fit_linear_batch into out [fits].
+void run_batch(const SharedDesign& d, std::span<const double* const> v, std::span<const double* const> y,
+               std::span<const std::span<const std::uint8_t>> keep, std::span<const std::span<const std::uint8_t>> active,
+               std::span<LinearWorkspace* const> ws, const LinearOptions& opt, std::span<LinearFit> out) {
+  const std::size_t n_fits = v.size();
+  PWAS_ASSERT(n_fits >= 1 && n_fits <= static_cast<std::size_t>(kLanes) && y.size() == n_fits &&
+              keep.size() == n_fits && active.size() == n_fits && ws.size() == n_fits && out.size() == n_fits);
+  const Index n = d.n_samples();
+  Moments mo[kLanes];
+  bool live[kLanes];
+  bool any = false;
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    const Eigen::Map<const Eigen::VectorXd> vf(v[f], n), yf(y[f], n);
+    live[f] = set_up(d, vf, yf, keep[f], active[f], *ws[f], mo[f], out[f]);
+    any = any || live[f];
+  }
+  if (!any) return;
+  // C'[dv dy] of every live fit from one pass over the design (lane f = fit f).
+  LaneCross& lc = ws[0]->lanes;
+  lc.resize(d);
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    if (!live[f]) continue;
+    const double* dv = ws[f]->dvy.col(0).data();
+    const double* dy = ws[f]->dvy.col(1).data();
+    for (Index i = 0; i < n; ++i) {
+      lc.a[static_cast<std::size_t>(i)][f] = dv[i];
+      lc.b[static_cast<std::size_t>(i)][f] = dy[i];
+    }
+  }
+  lane_cross(d, lc);
+  for (std::size_t f = 0; f < n_fits; ++f) {
+    if (!live[f]) continue;
+    LinearWorkspace& w = *ws[f];
+    w.cross.setZero(d.c_rows.cols(), 2);
+    unpack_cross(d, lc, static_cast<int>(f), w.cross.col(0).data(), w.cross.col(1).data());
+    finish(d, keep[f], mo[f], opt, w, out[f]);
+  }
+}
+
+}  // namespace
+
+std::vector<LinearFit> fit_linear_batch(const SharedDesign& d, std::span<const double* const> v,
+                                        std::span<const double* const> y,
+                                        std::span<const std::span<const std::uint8_t>> keep,
+                                        std::span<const std::span<const std::uint8_t>> active,
+                                        std::span<LinearWorkspace* const> ws, const LinearOptions& opt) {
+  std::vector<LinearFit> out(v.size());
+  run_batch(d, v, y, keep, active, ws, opt, out);
+  return out;
+}
+
+LinearFit fit_linear(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
+                     std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active, LinearWorkspace& ws,
+                     const LinearOptions& opt) {
+  PWAS_ASSERT(v.size() == d.n_samples() && y.size() == d.n_samples());
+  // Contiguous copies only when v or y is a strided view (the batch takes plain arrays).
+  const double* vp = v.data();
+  const double* yp = y.data();
+  if (v.innerStride() != 1) vp = (ws.v_copy = v).data();
+  if (y.innerStride() != 1) yp = (ws.y_copy = y).data();
+  LinearWorkspace* wp = &ws;
+  LinearFit fit;
+  run_batch(d, {&vp, 1}, {&yp, 1}, {&keep, 1}, {&active, 1}, {&wp, 1}, opt, {&fit, 1});
   return fit;
 }
 

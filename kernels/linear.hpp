@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 
 #include "kernels/fit_status.hpp"
+#include "kernels/lane_cross.hpp"
 #include "kernels/shared_design.hpp"
 
 namespace pwas::kernels {
@@ -36,7 +37,7 @@ struct LinearFit {
 struct LinearWorkspace {
   Eigen::MatrixXd a, b;     // scratch, resized on first use: a = QR design, b = kept-row Gram of C
   Eigen::VectorXd u, w;     // w = residuals or the QR right-hand side; u is spare
-  RowMatrixXd block;        // [512 x row stride] gathered rows of C for the Gram update
+  RowMatrixXd block;        // [512 x row stride] gathered rows of C for the Gram downdate
   Eigen::MatrixXd dvy;      // [n_samples x 2] centred v and y on kept rows, 0 elsewhere
   Eigen::MatrixXd cross;    // [row stride x 2] C' dvy (rows past n_cov are padding)
   Eigen::MatrixXd cov;      // [p - 1 x p - 1] inverse of the equilibrated centred normal matrix
@@ -44,6 +45,8 @@ struct LinearWorkspace {
   std::vector<Eigen::Index> cols;                    // [q] column of [C, v] of each centred unknown
   Eigen::LLT<Eigen::MatrixXd> llt;
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;   // fallback for ill-conditioned designs
+  LaneCross lanes;                                   // the cross-product pass of a batch (in its first workspace)
+  Eigen::VectorXd v_copy, y_copy;                    // contiguous copies of strided inputs
 };
 
 /// OLS of y on [C, v] over rows with keep[i] != 0, using only the covariate columns with active[j] != 0
@@ -57,5 +60,14 @@ LinearFit fit_linear(const SharedDesign& d,
                      std::span<const std::uint8_t> keep,    // [n_samples]
                      std::span<const std::uint8_t> active,  // [n_cov] or empty
                      LinearWorkspace& ws, const LinearOptions& opt = {});
+
+/// Up to kLanes fits as fit_linear, of one design, each with its own v[f], y[f] [n_samples], kept rows and active
+/// columns, in workspaces *ws[f]: their cross products C'[v y] come from one pass over the design (lane_cross).
+/// Each result is bit-identical to fit_linear's for that fit (a batch of one), whatever else is in the batch.
+std::vector<LinearFit> fit_linear_batch(const SharedDesign& d, std::span<const double* const> v,
+                                        std::span<const double* const> y,
+                                        std::span<const std::span<const std::uint8_t>> keep,
+                                        std::span<const std::span<const std::uint8_t>> active,
+                                        std::span<LinearWorkspace* const> ws, const LinearOptions& opt = {});
 
 }  // namespace pwas::kernels

@@ -9,13 +9,10 @@
 
 #include <Eigen/Dense>
 
+#include "kernels/lanes.hpp"
 #include "kernels/shared_design.hpp"
 
 namespace pwas::kernels {
-
-inline constexpr int kLanes = 8;
-/// kLanes doubles, one per fit (GCC/Clang vector extension: one AVX-512 register, or two AVX2 ones, etc.).
-using Lane = double __attribute__((vector_size(kLanes * sizeof(double))));
 
 /// Inputs and outputs of lane_score_pass. The caller sizes the inputs with `resize` and fills them per lane.
 struct LanePass {
@@ -40,8 +37,5 @@ struct LanePass {
 /// One pass over all rows of `d` at every lane's theta: eta = z'theta_z - kappa + sum_g theta_level + theta_v v,
 /// r = mask (y - mu), then the score sums of r (and, when w0 [n_samples] is given, of w0 v).
 void lane_score_pass(const SharedDesign& d, const double* w0, LanePass& lp);
-
-/// Lane `b` of a lane array as doubles.
-inline double lane(const Lane& x, int b) { return x[b]; }
 
 }  // namespace pwas::kernels

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -238,6 +241,65 @@ TEST(LinearMask, QrPathWithMask) {
   std::vector<std::uint8_t> active(static_cast<std::size_t>(c.raw.cols()), 1);
   active[6] = 0;
   expect_linear_mask_equals_reduced(c, v, active, true, "QR");
+}
+
+TEST(LinearBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
+  // As LogisticBatch: fits that keep other rows, drop a column, take the QR path (v nearly collinear with a
+  // covariate), or never start (constant, too few cases) give in any batch and lane what fit_linear gives alone.
+  const auto c = simulate_cohort(2000, 3, 0.15, 21);
+  const SharedDesign d = make_shared_design(c.raw);
+  const auto n = static_cast<std::size_t>(c.v.size());
+  std::vector<Eigen::VectorXd> v(6, c.v), y(6, c.y_cont);
+  std::vector<std::vector<std::uint8_t>> keep(6, c.keep), active(6);
+  std::rotate(keep[1].begin(), keep[1].begin() + 97, keep[1].end());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    if (keep[1][i] && std::isnan(v[1](r))) v[1](r) = 0.5;
+    if (keep[1][i] && std::isnan(y[1](r))) y[1](r) = -0.5;
+  }
+  active[2].assign(static_cast<std::size_t>(c.raw.cols()), 1);
+  active[2][4] = 0;                                                  // batch_B left out
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    if (keep[3][i]) v[3](r) = c.raw(r, 1) + 1e-7 * c.v(r);          // nearly age: the QR fallback
+    if (keep[4][i]) y[4](r) = 3.0;                                   // constant outcome
+  }
+  std::fill(keep[5].begin() + 5, keep[5].end(), 0);                 // too few cases
+  LinearWorkspace single;
+  std::vector<LinearFit> alone;
+  for (std::size_t f = 0; f < v.size(); ++f) alone.push_back(fit_linear(d, v[f], y[f], keep[f], active[f], single));
+  EXPECT_EQ(alone[0].status, FitStatus::kOk);
+  EXPECT_TRUE(alone[3].used_qr);
+  EXPECT_EQ(alone[4].status, FitStatus::kConstant);
+  EXPECT_EQ(alone[5].status, FitStatus::kTooFewCases);
+  std::vector<LinearWorkspace> workspaces(kLanes);
+  for (const std::vector<std::size_t>& order :
+       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2}, {3, 1}}) {
+    std::vector<const double*> vp, yp;
+    std::vector<std::span<const std::uint8_t>> kp, ap;
+    std::vector<LinearWorkspace*> wp;
+    for (const std::size_t f : order) {
+      vp.push_back(v[f].data());
+      yp.push_back(y[f].data());
+      kp.emplace_back(keep[f]);
+      ap.emplace_back(active[f]);
+      wp.push_back(&workspaces[wp.size()]);
+    }
+    const std::vector<LinearFit> batch = fit_linear_batch(d, vp, yp, kp, ap, wp);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const LinearFit& a = alone[order[k]];
+      const LinearFit& b = batch[k];
+      EXPECT_EQ(a.status, b.status) << order[k];
+      EXPECT_EQ(a.used_qr, b.used_qr) << order[k];
+      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
+        if (!std::isnan(a.beta(j))) {
+          EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
+          EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
