@@ -1,5 +1,6 @@
 #pragma once
 // Distribution tails for test statistics, computed without cancellation (complements, not 1 - cdf).
+#include <span>
 
 namespace pwas::kernels {
 
@@ -11,6 +12,10 @@ double p_normal_two_sided(double z);
 double p_chisq_upper(double x, double df);
 /// Standard normal quantile Phi^{-1}(p), 0 < p < 1.
 double qnorm(double p);
+
+/// z[k] = qnorm(p[k]) for a whole array, vectorised where a block of values shares a branch (sorted input: nearly
+/// everywhere); equal to qnorm's values to an ulp or so.
+void qnorm_many(std::span<const double> p, std::span<double> z);
 /// Quantile of the t distribution with df degrees of freedom.
 double qt(double p, double df);
 /// Upper-tail chi-square quantile: the x with P(X > x) = p for df degrees of freedom.

@@ -64,20 +64,27 @@ void radix_sort(std::vector<T>& a, std::vector<T>& tmp, std::uint64_t varying, K
   }
 }
 
-// Blom scores of the sorted run: ties (equal keys) get the score of their average rank.
+// Blom scores of the sorted run: ties (equal keys) get the score of their average rank. The probabilities go to
+// ws.p in sorted order, so that one vectorised qnorm_many call turns them into scores.
 template <class T, class Key, class Index>
-void assign_scores(Eigen::Ref<Eigen::VectorXd> x, const std::vector<T>& a, Key key, Index index) {
+void assign_scores(Eigen::Ref<Eigen::VectorXd> x, const std::vector<T>& a, Key key, Index index, RankWorkspace& ws) {
   const std::size_t n = a.size();
   const double denominator = static_cast<double>(n) + 0.25;
+  ws.p.resize(n);
+  ws.z.resize(n);
   for (std::size_t first = 0; first < n;) {
     std::size_t last = first;
     while (last + 1 < n && key(a[last + 1]) == key(a[first])) ++last;
-    // Blom: qnorm((r - 3/8) / (n + 1/4)), r the average of the 1-based ranks first+1..last+1 (as R computes it).
+    // r = the average of the 1-based ranks first+1..last+1 (as R computes it).
     const double rank = 0.5 * static_cast<double>(first + last + 2);
-    const double z = qnorm((rank - 0.375) / denominator);
-    for (std::size_t k = first; k <= last; ++k) x[index(a[k])] = z;
+    for (std::size_t k = first; k <= last; ++k) ws.p[k] = rank;
     first = last + 1;
   }
+  // Blom: qnorm((r - 3/8) / (n + 1/4)), the division vectorised.
+  Eigen::Map<Eigen::ArrayXd> p(ws.p.data(), static_cast<Eigen::Index>(n));
+  p = (p - 0.375) / denominator;
+  qnorm_many(ws.p, ws.z);
+  for (std::size_t k = 0; k < n; ++k) x[index(a[k])] = ws.z[k];
 }
 
 }  // namespace
@@ -107,7 +114,7 @@ void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uin
     constexpr std::uint64_t kHigh = ~std::uint64_t{0} << 32;
     const auto key = [](std::uint64_t e) { return e & kHigh; };
     radix_sort(ws.packed, ws.packed_tmp, (all_or ^ all_and) & kHigh, key);
-    assign_scores(x, ws.packed, key, [](std::uint64_t e) { return static_cast<std::uint32_t>(e); });
+    assign_scores(x, ws.packed, key, [](std::uint64_t e) { return static_cast<std::uint32_t>(e); }, ws);
     return;
   }
   ws.entries.clear();
@@ -122,7 +129,7 @@ void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uin
   }
   const auto key = [](const RankEntry& e) { return e.key; };
   radix_sort(ws.entries, ws.entries_tmp, all_or ^ all_and, key);
-  assign_scores(x, ws.entries, key, [](const RankEntry& e) { return e.index; });
+  assign_scores(x, ws.entries, key, [](const RankEntry& e) { return e.index; }, ws);
 }
 
 void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uint8_t> keep) {

@@ -17,6 +17,7 @@ struct RankEntry {
 struct RankWorkspace {
   std::vector<std::uint64_t> packed, packed_tmp;  // [n kept] float32-exact values: key << 32 | index
   std::vector<RankEntry> entries, entries_tmp;    // [n kept] other values
+  std::vector<double> p, z;                       // [n kept] Blom probabilities and scores in sorted order
 };
 
 /// Rank-based inverse normal transform in place on the kept entries: qnorm((r - 3/8) / (n + 1/4)) (Blom),
