@@ -43,6 +43,7 @@ struct LinearWorkspace {
   Eigen::MatrixXd cov;      // [p - 1 x p - 1] inverse of the equilibrated centred normal matrix
   Eigen::VectorXd colsum, rhs, scale, coef, offset;  // [row stride] or [q] per-fit vectors
   std::vector<Eigen::Index> cols;                    // [q] column of [C, v] of each centred unknown
+  std::vector<Eigen::Index> gather;                  // rows whose Gram the downdate needs
   Eigen::LLT<Eigen::MatrixXd> llt;
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;   // fallback for ill-conditioned designs
   LaneCross lanes;                                   // the cross-product pass of a batch (in its first workspace)
