@@ -258,6 +258,7 @@ struct CohortReader::Impl {
   std::string path;
   Id file;
   Id npx;
+  ChunkShape chunk;  // of /proteins/npx ({n, 1} when not chunked)
   CohortMeta meta;
 
   [[noreturn]] void fail(const std::string& object, const std::string& what) const {
@@ -430,6 +431,7 @@ CohortReader::CohortReader(const std::string& path) : impl_(std::make_unique<Imp
     if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && H5Pget_chunk(dcpl.get(), 2, dims) == 2) chunk = {dims[0], dims[1]};
   }
   npx_probe.reset();
+  r.chunk = chunk;
   const Id dapl = dataset_access(chunk);
   const std::vector<hsize_t> npx_dims{n, p};
   r.npx = r.open_dataset("/proteins/npx", H5T_FLOAT, &npx_dims, dapl.get());
@@ -451,15 +453,37 @@ Eigen::MatrixXf CohortReader::read_proteins(std::int64_t first, std::int64_t cou
     throw std::out_of_range(fmt::format("CohortReader::read_proteins({}, {}): the cohort has {} proteins", first, count, p));
   if (n == 0 || count == 0) return Eigen::MatrixXf(n, count);
   const h5::QuietErrors quiet;
-  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows(n, count);
-  const hsize_t start[2] = {0, static_cast<hsize_t>(first)};
-  const hsize_t size[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(count)};
   const Id file_space(H5Dget_space(r.npx.get()), H5Sclose);
-  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr);
-  const Id mem_space = h5::simple_space({size[0], size[1]});
-  if (H5Dread(r.npx.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT, rows.data()) < 0)
-    r.fail("/proteins/npx", fmt::format("reading proteins {}..{} failed: {}", first, first + count - 1, h5::error_message()));
-  return rows;  // column-major on return: one contiguous vector per protein
+  auto read = [&](std::int64_t c0, std::int64_t width, float* to) {
+    const hsize_t start[2] = {0, static_cast<hsize_t>(c0)};
+    const hsize_t size[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(width)};
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr);
+    const Id mem_space = h5::simple_space({size[0], size[1]});
+    if (H5Dread(r.npx.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT, to) < 0)
+      r.fail("/proteins/npx", fmt::format("reading proteins {}..{} failed: {}", c0, c0 + width - 1, h5::error_message()));
+  };
+  Eigen::MatrixXf out(n, count);  // column-major: one contiguous vector per protein
+  const auto per_chunk = static_cast<std::int64_t>(r.chunk.proteins);
+  if (static_cast<std::int64_t>(r.chunk.rows) == n && per_chunk > 1) {
+    // Chunk by chunk into a buffer of the chunk's own shape (HDF5 copies it whole), then out of its rows.
+    std::vector<float> buffer(static_cast<std::size_t>(n * per_chunk));
+    for (std::int64_t c0 = first; c0 < first + count;) {
+      const std::int64_t c1 = std::min(first + count, (c0 / per_chunk + 1) * per_chunk);
+      const std::int64_t width = c1 - c0;
+      read(c0, width, buffer.data());
+      for (std::int64_t k = 0; k < width; ++k) {
+        float* col = out.col(c0 - first + k).data();
+        const float* from = buffer.data() + k;
+        for (std::int64_t i = 0; i < n; ++i) col[i] = from[i * width];
+      }
+      c0 = c1;
+    }
+    return out;
+  }
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows(n, count);
+  read(first, count, rows.data());
+  out = rows;
+  return out;
 }
 
 }  // namespace pwas::io
