@@ -1,5 +1,6 @@
 #pragma once
-// The per-protein loop of one rank: OpenMP threads over the proteins of a block, one protein per thread at a time.
+// The per-protein loop of one rank: OpenMP threads over the proteins of a block, a batch of up to kernels::kLanes
+// proteins of one plan per thread at a time (logistic and linear fits share their passes over the design).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -39,6 +39,8 @@
 //
 // Rows are read in SharedDesign's compressed layout (dense columns + a level code per dummy group), see
 // below: the chord passes are memory-bound, the Gram flop-bound, and both shrink with the dummies gone.
+// The chord iteration itself runs in kernels/logistic_chord.cpp for a batch of up to kLanes fits in lockstep, its
+// passes shared (kernels/logistic_lanes.cpp: one fit per vector lane); fit_logistic is a batch of one.
 
 namespace pwas::kernels {
 namespace logistic_detail {

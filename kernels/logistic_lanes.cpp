@@ -14,8 +14,8 @@ namespace {
 
 using Eigen::Index;
 
-constexpr Index kBlockRows = 128;
-constexpr Index kTileRows = 16;
+constexpr Index kBlockRows = 256;
+constexpr Index kTileRows = 8;
 constexpr Index kScoreCols = 8;  // score accumulators held in registers while a block's rows stream past
 
 Lane broadcast(double x) { return Lane{} + x; }
@@ -38,8 +38,13 @@ void block_eta(const SharedDesign& d, const LanePass& lp, Index i0, Index m, Lan
   const Index nd = d.n_dense();
   const double* z = d.z_rows.data();
   const Lane* theta = lp.theta_pad.data();
+  // The next block's rows of z, v and mask, a tile's worth per tile: L3 latency hidden behind this block's work.
+  const char* ahead = reinterpret_cast<const char*>(z + std::min(i0 + m, d.n_samples()) * stride);
+  const char* ahead_end = reinterpret_cast<const char*>(z + std::min(i0 + m + kBlockRows, d.n_samples()) * stride);
+  const auto tile_bytes = static_cast<std::size_t>(kTileRows * stride) * sizeof(double);
   Index t = 0;
   for (; t + kTileRows <= m; t += kTileRows) {
+    for (std::size_t b = 0; b < tile_bytes && ahead < ahead_end; b += 64, ahead += 64) __builtin_prefetch(ahead, 0, 2);
     Lane acc[kTileRows] = {};
     const double* z0 = z + (i0 + t) * stride;
     for (Index j = 0; j < nd; ++j) {
