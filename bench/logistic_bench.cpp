@@ -1,5 +1,6 @@
-// fit_logistic at biobank scale (one thread, as the engine runs one fit per thread) on both paths, chord
-// and Newton, and the X'WX kernel Newton spends its time in against Eigen's rankUpdate and OpenBLAS dsyrk.
+// fit_logistic at biobank scale (one thread) on both paths, chord and Newton; fit_logistic_batch, 1 and 8 fits a
+// batch (the engine's batches); and the X'WX kernel Newton spends its time in against Eigen's rankUpdate and OpenBLAS
+// dsyrk.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
