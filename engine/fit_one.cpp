@@ -113,8 +113,15 @@ void fill_mediation(const FitPlan& plan, const Eigen::VectorXd& v, const FitSett
 // score test from the null model alone (kernels::cox_score_screen) has P >= score_screen_p is not fitted: its
 // row carries that P in P and P_SCORE (so that Bonferroni and FDR count it) and ERRCODE SCREENED_OUT. Proteins
 // missing more than kScreenMaxMissing of the null model's rows skip the screen.
-std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorXd& v, io::ResultRow base,
-                                       const FitSettings& s, FitScratch& sc) {
+kernels::CoxOptions cox_options(const FitSettings& s) {
+  kernels::CoxOptions opt;
+  opt.ties = cox_ties(s.ties);
+  return opt;
+}
+
+// The checks before a Cox fit: EVENT_CT into base, too few events, the score screen. kOk: go on to the fit.
+kernels::FitStatus cox_precheck(const FitPlan& plan, const Eigen::VectorXd& v, const FitSettings& s, FitScratch& sc,
+                                io::ResultRow& base) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   std::int64_t events = 0;
   for (Eigen::Index r = 0; r < n; ++r)
@@ -122,26 +129,26 @@ std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorX
   const bool mediation = !s.mediation_exposure.empty();
   base.extra.assign(cox_columns().size() + (mediation ? 5 : 0), kNaN);
   base.extra[0] = static_cast<double>(events);
-  kernels::FitStatus status = kernels::FitStatus::kOk;
-  kernels::CoxFit f;
   const kernels::CoxNull* null = plan.cox_null.ok() ? &plan.cox_null : nullptr;
-  kernels::CoxOptions opt;
-  opt.ties = cox_ties(s.ties);
-  if (events < s.min_case_ct) {
-    status = kernels::FitStatus::kTooFewCases;
-  } else if (s.score_screen_p && null != nullptr && screen_applies(*null, sc.keep)) {
+  if (events < s.min_case_ct) return kernels::FitStatus::kTooFewCases;
+  if (s.score_screen_p && null != nullptr && screen_applies(*null, sc.keep)) {
     const double chi2 = kernels::cox_score_screen(plan.design, *null, v, sc.keep, sc.cox);
     const double p = kernels::p_chisq_upper(chi2, 1.0);
     if (!(p < *s.score_screen_p)) {
-      status = kernels::FitStatus::kScreenedOut;
       base.p = p;
       base.extra[4] = p;
+      return kernels::FitStatus::kScreenedOut;
     }
   }
-  if (status == kernels::FitStatus::kOk) {
-    f = kernels::fit_cox(plan.design, plan.cox_survival, null, v, sc.keep, sc.active, {}, sc.cox, opt);
-    status = f.status;
-  }
+  return kernels::FitStatus::kOk;
+}
+
+// The rows of one Cox fit (status from the precheck, or the fit's own).
+std::vector<io::ResultRow> cox_rows(const FitPlan& plan, const Eigen::VectorXd& v, io::ResultRow base,
+                                    kernels::FitStatus status, const kernels::CoxFit& f, const FitSettings& s,
+                                    FitScratch& sc) {
+  const bool mediation = !s.mediation_exposure.empty();
+  const kernels::CoxOptions opt = cox_options(s);
   base.errcode = std::string(kernels::to_string(status));
   sc.status = status;
   sc.df = kNaN;
@@ -175,6 +182,18 @@ std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorX
     fill(rows.back(), t);
   }
   return rows;
+}
+
+std::vector<io::ResultRow> fit_one_cox(const FitPlan& plan, const Eigen::VectorXd& v, io::ResultRow base,
+                                       const FitSettings& s, FitScratch& sc) {
+  kernels::FitStatus status = cox_precheck(plan, v, s, sc, base);
+  kernels::CoxFit f;
+  if (status == kernels::FitStatus::kOk) {
+    const kernels::CoxNull* null = plan.cox_null.ok() ? &plan.cox_null : nullptr;
+    f = kernels::fit_cox(plan.design, plan.cox_survival, null, v, sc.keep, sc.active, {}, sc.cox, cox_options(s));
+    status = f.status;
+  }
+  return cox_rows(plan, v, std::move(base), status, f, s, sc);
 }
 
 // The rows of one fit (one, or one per term with report = "all"), and the fit's outcome in sc for the resampling
@@ -277,6 +296,41 @@ std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span
       kernels::LinearFit& fit = fits[f];
       out[f] = term_rows(plan, std::move(bases[f]), fit.status, fit.beta, fit.se, fit.df_residual, false, s, sc[f]);
     }
+    return out;
+  }
+  if (s.model == io::ModelKind::kCox && plan.protein_predictor) {
+    // Cox: the proteins that pass the checks share their chord passes (one workspace, sc[0]'s, for the batch).
+    std::vector<io::ResultRow> bases;
+    std::vector<kernels::FitStatus> status(n_fits);
+    std::vector<const double*> v;
+    std::vector<std::span<const std::uint8_t>> keep, active;
+    std::vector<std::size_t> fitted;
+    for (std::size_t f = 0; f < n_fits; ++f) {
+      FitScratch& x = sc[f];
+      prepare_protein(plan, values[f], s, x);
+      io::ResultRow base = blank_row(plan, *names[f]);
+      std::int64_t obs = 0;
+      for (const auto k : x.keep) obs += k;
+      base.obs_ct = obs;
+      status[f] = cox_precheck(plan, x.protein, s, x, base);
+      bases.push_back(std::move(base));
+      if (status[f] != kernels::FitStatus::kOk) continue;
+      fitted.push_back(f);
+      v.push_back(x.protein.data());
+      keep.emplace_back(x.keep);
+      active.emplace_back(x.active);
+    }
+    std::vector<kernels::CoxFit> fits(n_fits), done(fitted.size());
+    const kernels::CoxNull* cox_null = plan.cox_null.ok() ? &plan.cox_null : nullptr;
+    if (!fitted.empty())
+      kernels::fit_cox_batch(plan.design, plan.cox_survival, cox_null, v, keep, active, {}, sc[0].cox, done,
+                             cox_options(s));
+    for (std::size_t k = 0; k < fitted.size(); ++k) {
+      status[fitted[k]] = done[k].status;
+      fits[fitted[k]] = std::move(done[k]);
+    }
+    for (std::size_t f = 0; f < n_fits; ++f)
+      out[f] = cox_rows(plan, sc[f].protein, std::move(bases[f]), status[f], fits[f], s, sc[f]);
     return out;
   }
   const kernels::LogisticNull* null = plan.null_model.ok() ? &plan.null_model : nullptr;

@@ -60,7 +60,8 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
 
 /// fit_one for up to kernels::kLanes protein columns of one plan (values[f], names[f], scratch sc[f]); returns the
 /// rows of each. Logistic fits with the protein as predictor run as one kernels::fit_logistic_batch, linear fits with
-/// a protein as one kernels::fit_linear_batch, whose results are bit-identical to fit_one's; others run one by one.
+/// a protein as one kernels::fit_linear_batch, Cox fits of a protein as one kernels::fit_cox_batch (in sc[0]'s
+/// workspace), whose results are bit-identical to fit_one's; others run one by one.
 std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
                                                   std::span<const std::string* const> names, const FitSettings& s,
                                                   std::span<FitScratch> sc);

@@ -26,10 +26,10 @@ std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& pla
   const auto n_plans = static_cast<std::int64_t>(plans.size());
   std::vector<std::vector<ProteinRows>> out(plans.size(), std::vector<ProteinRows>(static_cast<std::size_t>(k)));
   std::exception_ptr first_error;
-  // One task = one plan and a batch of up to kLanes consecutive proteins (fit_batch: logistic fits share their
-  // passes over the design). Every task writes only its own slots, and a fit's result does not depend on its batch,
-  // so the output is independent of the thread count and of how proteins fall into blocks and batches.
-  const std::int64_t lanes = s.model == io::ModelKind::kCox ? 1 : kernels::kLanes;
+  // One task = one plan and a batch of up to kLanes consecutive proteins (fit_batch: logistic, linear and Cox fits
+  // share their passes over the design). Every task writes only its own slots, and a fit's result does not depend
+  // on its batch, so the output is independent of the thread count and of how proteins fall into blocks and batches.
+  const std::int64_t lanes = kernels::kLanes;
   const std::int64_t n_batches = (k + lanes - 1) / lanes;
 #pragma omp parallel num_threads(n_threads)
   {

@@ -4,6 +4,8 @@
 #include "kernels/cox.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <cmath>
 #include <limits>
 
@@ -13,6 +15,58 @@
 #include "kernels/pvalues.hpp"
 
 namespace pwas::kernels {
+
+using Eigen::Index;
+
+namespace cox_detail {
+
+// Equilibrates the active block of info (lower) into D I D, D = diag(I)^-1/2 (solver scale), and factors it (one
+// solver per column set, with and without v, so that neither reallocates from fit to fit).
+bool factor_information(const Eigen::MatrixXd& info, const std::vector<Index>& cols, CoxSolver& sv, double rcond_min) {
+  const Index q = static_cast<Index>(cols.size());
+  sv.scale.resize(q);
+  for (Index k = 0; k < q; ++k) {
+    const double djj = info(cols[k], cols[k]);
+    if (!(djj > 0.0) || !std::isfinite(djj)) return false;
+    sv.scale(k) = 1.0 / std::sqrt(djj);
+  }
+  sv.a.resize(q, q);
+  for (Index l = 0; l < q; ++l)
+    for (Index k = l; k < q; ++k) {
+      const Index i = std::max(cols[k], cols[l]), j = std::min(cols[k], cols[l]);
+      sv.a(k, l) = info(i, j) * sv.scale(k) * sv.scale(l);
+      if (!std::isfinite(sv.a(k, l))) return false;
+    }
+  if (q == 0) return true;  // a covariates-only model without covariates: nothing to estimate
+  sv.llt.compute(sv.a);
+  if (sv.llt.info() != Eigen::Success) return false;
+  // The smallest squared pivot of the equilibrated factor bounds its smallest eigenvalue from above: a pivot
+  // near 0 proves (near-)aliasing. (Eigen's rcond() estimate would allocate on every fit.)
+  return sv.llt.matrixLLT().diagonal().array().square().minCoeff() >= rcond_min;
+}
+
+double solve_information(CoxSolver& sv, const std::vector<Index>& cols, const Eigen::VectorXd& u, Eigen::VectorXd& step) {
+  const Index q = static_cast<Index>(cols.size());
+  sv.cs.resize(q);
+  for (Index k = 0; k < q; ++k) sv.cs(k) = sv.scale(k) * u(cols[k]);
+  if (q > 0) sv.llt.solveInPlace(sv.cs);
+  step.setZero(u.size());
+  double quad = 0.0;
+  for (Index k = 0; k < q; ++k) {
+    step(cols[k]) = sv.scale(k) * sv.cs(k);
+    quad += step(cols[k]) * u(cols[k]);
+  }
+  return quad;
+}
+
+double eta_bound(const Problem& pr, const std::vector<Index>& cols, const Eigen::VectorXd& step) {
+  double b = 0.0;
+  for (const Index j : cols) b += std::abs(step(j)) * (j < pr.d.n_cov() ? pr.d.abs_max(j) : pr.abs_max_v);
+  return b;
+}
+
+}  // namespace cox_detail
+
 namespace {
 
 using Eigen::Index;
@@ -38,136 +92,20 @@ struct NewtonResult {
   int chord_iterations = 0;
 };
 
-// Equilibrates the active block of ws.info (lower) into D I D, D = diag(I)^-1/2 (solver scale), and factors it
-// (one solver per column set, with and without v, so that neither reallocates from fit to fit).
-// False when not positive definite or its smallest squared pivot is below rcond_min.
 bool factor(CoxWorkspace& ws, double rcond_min) {
-  const Index q = static_cast<Index>(ws.cols.size());
-  CoxSolver& sv = ws.solver[ws.with_v];
-  sv.scale.resize(q);
-  for (Index k = 0; k < q; ++k) {
-    const double djj = ws.info(ws.cols[k], ws.cols[k]);
-    if (!(djj > 0.0) || !std::isfinite(djj)) return false;
-    sv.scale(k) = 1.0 / std::sqrt(djj);
-  }
-  sv.a.resize(q, q);
-  for (Index l = 0; l < q; ++l)
-    for (Index k = l; k < q; ++k) {
-      const Index i = std::max(ws.cols[k], ws.cols[l]), j = std::min(ws.cols[k], ws.cols[l]);
-      sv.a(k, l) = ws.info(i, j) * sv.scale(k) * sv.scale(l);
-      if (!std::isfinite(sv.a(k, l))) return false;
-    }
-  if (q == 0) return true;  // a covariates-only model without covariates: nothing to estimate
-  sv.llt.compute(sv.a);
-  if (sv.llt.info() != Eigen::Success) return false;
-  // The smallest squared pivot of the equilibrated factor bounds its smallest eigenvalue from above: a pivot
-  // near 0 proves (near-)aliasing. (Eigen's rcond() estimate would allocate on every fit.)
-  return sv.llt.matrixLLT().diagonal().array().square().minCoeff() >= rcond_min;
+  return cox_detail::factor_information(ws.info, ws.cols, ws.solver[ws.with_v], rcond_min);
 }
 
-// ws.step [stride] = I^-1 ws.u on the active columns, 0 elsewhere; returns U'I^-1 U.
-double solve_step(CoxWorkspace& ws) {
-  const Index q = static_cast<Index>(ws.cols.size());
-  CoxSolver& sv = ws.solver[ws.with_v];
-  sv.cs.resize(q);
-  for (Index k = 0; k < q; ++k) sv.cs(k) = sv.scale(k) * ws.u(ws.cols[k]);
-  if (q > 0) sv.llt.solveInPlace(sv.cs);
-  ws.step.setZero(ws.u.size());
-  double quad = 0.0;
-  for (Index k = 0; k < q; ++k) {
-    ws.step(ws.cols[k]) = sv.scale(k) * sv.cs(k);
-    quad += ws.step(ws.cols[k]) * ws.u(ws.cols[k]);
-  }
-  return quad;
-}
+double solve_step(CoxWorkspace& ws) { return cox_detail::solve_information(ws.solver[ws.with_v], ws.cols, ws.u, ws.step); }
 
-// Bound on max_i |x_i' step| over the kept rows.
-double eta_bound(const Problem& pr, const CoxWorkspace& ws) {
-  double b = 0.0;
-  for (const Index j : ws.cols) b += std::abs(ws.step(j)) * (j < pr.d.n_cov() ? pr.d.abs_max(j) : pr.abs_max_v);
-  return b;
-}
+double eta_bound(const Problem& pr, const CoxWorkspace& ws) { return cox_detail::eta_bound(pr, ws.cols, ws.step); }
 
-// The chord iteration theta <- theta + H0^-1 U(theta) with H0 factored in the solver and U at ws.theta in
-// ws.u: one eta pass and one X'm pass per step (O(n p)) instead of a Newton step's weighted Gram (O(n p^2)). It
-// converges linearly at the rate rho = spectral radius of I - H0^-1 I(theta*): small when H0 is the information at
-// the null estimate and the protein's effect is modest (the information barely moves). Anderson mixing (type II,
-// depth opt.chord_anderson, as the logistic kernel's) removes the few slowest directions: the next iterate is
-// x_k + s_k - sum_i gamma_i (dx_i + ds_i), gamma minimising ||s_k - dS gamma|| in the H0 norm, whose normal
-// equations are dS'dU gamma = dS'U_k (H0 s = U). True when a plain step moved no eta by more than tol (the error
-// left is then ~ rho / (1 - rho) of that); false when it should give way to Newton: a mean contraction per step
-// above chord_max_rate, chord_max_iter steps, or a non-finite value.
-bool chord(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, double* score_start, int* steps) {
-  const int depth = std::clamp(opt.chord_anderson, 0, kMaxAndersonDepth);
-  const Index slots = depth + 1;
-  const Index stride = ws.theta.size();
-  ws.hist_x.resize(stride, slots);
-  ws.hist_s.resize(stride, slots);
-  ws.hist_u.resize(stride, slots);
-  auto slot = [&](int k) { return static_cast<Index>(k % slots); };
-  double norm2_first = 0.0;
-  for (int k = 0;; ++k) {
-    const double gain2 = solve_step(ws);  // ||s||^2 in the H0 norm
-    if (!std::isfinite(gain2) || gain2 < 0.0) return false;
-    if (k == 0) {
-      norm2_first = gain2;
-      if (score_start != nullptr) *score_start = gain2;
-    } else if (!(std::pow(gain2 / norm2_first, 0.5 / k) <= opt.chord_max_rate)) {
-      return false;
-    }
-    *steps = k + 1;
-    if (eta_bound(pr, ws) <= opt.tol) {
-      ws.theta += ws.step;
-      return true;
-    }
-    if (k + 1 >= opt.chord_max_iter) return false;
-    ws.hist_x.col(slot(k)) = ws.theta;
-    ws.hist_s.col(slot(k)) = ws.step;
-    ws.hist_u.col(slot(k)) = ws.u;
-    ws.theta += ws.step;
-    const int m = std::min(k, depth);
-    if (m > 0) anderson_mix(ws.hist_x, ws.hist_s, ws.hist_u, k, m, slot, ws.u, ws.theta);
-    if (!std::isfinite(cox_detail::sweep(pr, ws.theta, ws))) return false;
-  }
-}
-
-// Newton-Raphson from ws.theta over the columns ws.cols, after a chord iteration when opt.chord: with the fixed
-// information h0 [n_cov x n_cov] (lower; the null model's, for a covariates-only refit on other rows) or, without
-// it, the exact information at the start (which also gives the score test there). `final_information`: the
-// estimate must come with the information there (SEs); a covariates-only refit needs only the estimate. On kOk,
-// ws.theta is the estimate and the solver the factored information one (negligible) step before it.
-NewtonResult newton(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, const Eigen::MatrixXd* h0,
-                    bool final_information) {
-  NewtonResult res;
+// The Newton-Raphson loop with step halving from ws.theta over the columns ws.cols; have_pass: ws already holds the
+// score and information at ws.theta, whose log-likelihood is `loglik`. Sets res.status, res.loglik (and
+// loglik_start / score_start where still NaN); on kOk ws.theta is the estimate.
+void newton_loop(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, bool have_pass, double loglik,
+                 NewtonResult& res) {
   Index n_rank = 0;
-  double loglik = kNaN;
-  bool have_pass = false;  // ws holds the score and information at ws.theta
-  if (opt.chord) {
-    ws.theta0 = ws.theta;
-    if (h0 != nullptr) {
-      loglik = cox_detail::risk_sets(pr, ws.theta, ws);
-      cox_detail::score(pr, ws);
-      ws.info.setZero(pr.p, pr.p);
-      ws.info.topLeftCorner(h0->rows(), h0->cols()) = *h0;
-    } else {
-      loglik = cox_detail::pass(pr, ws.theta, true, ws, &n_rank);
-    }
-    res.loglik_start = loglik;
-    bool ok = std::isfinite(loglik) && factor(ws, opt.singular_rcond);
-    double score = kNaN;
-    ok = ok && chord(pr, opt, ws, &score, &res.chord_iterations);
-    if (h0 == nullptr) res.score_start = score;
-    if (ok && !final_information) {
-      res.loglik = cox_detail::risk_sets(pr, ws.theta, ws);
-      res.status = std::isfinite(res.loglik) ? FitStatus::kOk : FitStatus::kNotConverged;
-      if (res.status == FitStatus::kOk) return res;
-    }
-    if (!ok) {
-      ws.theta = ws.theta0;
-      have_pass = h0 == nullptr;  // the start's exact information is still in ws (chord leaves U, not I, stale)
-      if (have_pass) loglik = cox_detail::pass(pr, ws.theta, true, ws, &n_rank);
-    }
-  }
   if (!have_pass) loglik = cox_detail::pass(pr, ws.theta, true, ws, &n_rank);
   if (std::isnan(res.loglik_start)) res.loglik_start = loglik;
   for (int it = 0;; ++it) {
@@ -214,6 +152,12 @@ NewtonResult newton(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, 
     loglik = trial_ll;
   }
   res.loglik = loglik;
+}
+
+// Newton-Raphson from ws.theta over the columns ws.cols (the exact path: no usable null model, or opt.chord off).
+NewtonResult newton(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws) {
+  NewtonResult res;
+  newton_loop(pr, opt, ws, false, kNaN, res);
   return res;
 }
 
@@ -268,41 +212,53 @@ CoxFit empty_fit(Index size) {
   return f;
 }
 
-}  // namespace
+// The statistics of a finished full fit (res from the Newton loop at the estimate, ws holding its last pass).
+void finish(const Problem& pr, const CoxOptions& opt, const NewtonResult& r, CoxWorkspace& ws, CoxFit& fit) {
+  const Index n_cov = pr.d.n_cov();
+  fit.iterations = r.iterations;
+  fit.loglik_null = r.loglik_start;
+  fit.score = r.score_start;
+  fit.p_score = p_chisq_upper(fit.score, 1.0);
+  if (r.status != FitStatus::kOk) {
+    fit.status = r.status;
+    return;
+  }
+  fit.loglik = r.loglik;
+  estimates(ws, n_cov + 1, fit.beta, fit.se);
+  fit.wald = std::pow(fit.beta(n_cov) / fit.se(n_cov), 2);
+  fit.p_wald = p_chisq_upper(fit.wald, 1.0);
+  fit.lrt = std::max(2.0 * (fit.loglik - fit.loglik_null), 0.0);
+  fit.p_lrt = p_chisq_upper(fit.lrt, 1.0);
+  if (opt.ph_test) cox_detail::ph_test(pr, ws, fit, opt.ph_global);
+}
 
-CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, Eigen::Ref<const Eigen::VectorXd> v,
-               std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active,
-               std::span<const double> weights, CoxWorkspace& ws, const CoxOptions& opt) {
+// Counts and early verdicts of one fit after prepare: kTooFewCases, kConstant, or kOk to go on.
+FitStatus screen(const Problem& pr, const CoxOptions& opt, Index q) {
+  if (pr.n_events < std::max(opt.min_events, 1) || pr.n_weighted <= static_cast<double>(q)) return FitStatus::kTooFewCases;
+  if (pr.v_constant) return FitStatus::kConstant;
+  return FitStatus::kOk;
+}
+
+// One fit by Newton-Raphson throughout: the covariates-only model on these rows (unless the null's own rows), then
+// the full model from it. For fits without a usable null model or with opt.chord off.
+CoxFit fit_exact(const Problem& pr0, const CoxNull* null, bool reuse, const double* v, std::span<const std::uint8_t> keep,
+                 std::span<const std::uint8_t> active, std::span<const double> weights, CoxWorkspace& ws,
+                 const CoxOptions& opt) {
+  Problem pr = pr0;
+  const SharedDesign& d = pr.d;
   const Index n_cov = d.n_cov();
-  PWAS_ASSERT(v.size() == d.n_samples());
   CoxFit fit = empty_fit(n_cov + 1);
-  Problem pr{d, s, opt.ties, true, n_cov + 1};
-  cox_detail::prepare(pr, v.data(), keep, weights, ws);
+  cox_detail::prepare(pr, v, keep, weights, ws);
   fit.n_obs = static_cast<int>(pr.n_weighted);
   fit.n_events = static_cast<int>(pr.n_events);
   set_columns(d, active, true, ws);
-  const Index q = static_cast<Index>(ws.cols.size());
-  if (pr.n_events < std::max(opt.min_events, 1) || pr.n_weighted <= static_cast<double>(q)) {
-    fit.status = FitStatus::kTooFewCases;
-    return fit;
-  }
-  if (pr.v_constant) {
-    fit.status = FitStatus::kConstant;
-    return fit;
-  }
+  fit.status = screen(pr, opt, static_cast<Index>(ws.cols.size()));
+  if (fit.status != FitStatus::kOk) return fit;
   const Index stride = ws.xk.cols();
-
-  // Covariates-only model on these rows: the null's own when it was fitted on them.
-  const bool reuse = null != nullptr && null->ok() && null->ties == opt.ties && null->keep.size() == keep.size() &&
-                     same_mask(keep, null->keep) && same_mask(active, null->active) && same_weights(weights, null->weights);
   if (!reuse) {
     set_columns(d, active, false, ws);
     null_start(null, stride, ws);
-    // Chord from the null's estimate with the null's information (all its rows) as the fixed matrix: close to
-    // the information on these rows when they are most of the null's.
-    const bool h0_fits = null != nullptr && null->ok() && same_mask(active, null->active) && null->ties == opt.ties;
-    const NewtonResult r0 = newton(pr, opt, ws, h0_fits ? &null->info : nullptr, false);
-    fit.null_chord_iterations = r0.chord_iterations;
+    const NewtonResult r0 = newton(pr, opt, ws);
     if (r0.status != FitStatus::kOk) {
       fit.status = r0.status;
       return fit;
@@ -312,25 +268,150 @@ CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
     null_start(null, stride, ws);
   }
   ws.theta(n_cov) = 0.0;
+  finish(pr, opt, newton(pr, opt, ws), ws, fit);
+  return fit;
+}
 
-  const NewtonResult r = newton(pr, opt, ws, nullptr, true);
-  fit.iterations = r.iterations;
-  fit.chord_iterations = r.chord_iterations;
-  fit.loglik_null = r.loglik_start;
-  fit.score = r.score_start;
-  fit.p_score = p_chisq_upper(fit.score, 1.0);
-  if (r.status != FitStatus::kOk) {
-    fit.status = r.status;
-    return fit;
+}  // namespace
+
+void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std::span<const double* const> v,
+                   std::span<const std::span<const std::uint8_t>> keep,
+                   std::span<const std::span<const std::uint8_t>> active, std::span<const double> weights,
+                   CoxWorkspace& ws, std::span<CoxFit> out, const CoxOptions& opt) {
+  const std::size_t n_fits = v.size();
+  PWAS_ASSERT(n_fits <= static_cast<std::size_t>(kLanes) && keep.size() == n_fits && active.size() == n_fits &&
+              out.size() == n_fits);
+  const Index n_cov = d.n_cov();
+  const Index n = d.n_samples();
+  const Index stride = d.c_rows.cols();
+  const Problem blank{d, s, opt.ties, true, n_cov + 1};
+  // Lanes need the null's fixed matrix for the chord: the same ties and covariate columns.
+  const bool null_usable = opt.chord && null != nullptr && null->ok() && null->ties == opt.ties;
+  std::array<std::optional<Problem>, kLanes> pr;
+  std::array<cox_detail::ChordJob, kLanes> jobs{};
+  std::array<bool, kLanes> reuse{}, lanes{};
+  std::array<double, kLanes> h0_scale{};
+  std::array<int, kLanes> null_steps{};
+  CoxLanePass& cp = ws.lanes;
+  bool any_lane = false;
+
+  // The fits' rows and counts (no copies of design rows yet), and each lane's v and weights.
+  for (std::size_t b = 0; b < n_fits; ++b) {
+    PWAS_ASSERT(static_cast<Index>(keep[b].size()) == n);
+    pr[b].emplace(blank);
+    Problem& p = *pr[b];
+    out[b] = empty_fit(n_cov + 1);
+    reuse[b] = null != nullptr && null->ok() && null->ties == opt.ties && null->keep.size() == keep[b].size() &&
+               same_mask(keep[b], null->keep) && same_mask(active[b], null->active) &&
+               same_weights(weights, null->weights);
+    lanes[b] = null_usable && same_mask(active[b], null->active);
+    if (!lanes[b]) continue;
+    cox_detail::prepare(p, v[b], keep[b], weights, ws, false);
+    out[b].n_obs = static_cast<int>(p.n_weighted);
+    out[b].n_events = static_cast<int>(p.n_events);
+    set_columns(d, active[b], true, ws);
+    out[b].status = screen(p, opt, static_cast<Index>(ws.cols.size()));
+    if (out[b].status != FitStatus::kOk) {
+      lanes[b] = false;
+      continue;
+    }
+    if (!any_lane) {
+      cp.resize(d, s);
+      for (auto* a : {&cp.lp.v, &cp.lp.mask}) std::fill(a->begin(), a->end(), Lane{});
+      any_lane = true;
+    }
+    for (Index t = 0; t < p.n_obs; ++t) {
+      const auto i = static_cast<std::size_t>(ws.rows[static_cast<std::size_t>(t)]);
+      cp.lp.v[i][b] = v[b][i] - p.mean_v;
+      cp.lp.mask[i][b] = ws.wk(t);
+    }
+    h0_scale[b] = null->fit.n_events > 0 ? p.n_events / null->fit.n_events : 1.0;
+    CoxLaneState& st = ws.lane[b];
+    set_columns(d, active[b], false, ws);
+    st.cols = ws.cols;
+    null_start(null, stride, ws);
+    st.theta = ws.theta;
+    st.start = ws.theta;
+    // The covariates-only refit's fixed matrix: the null's information, scaled to this fit's events.
+    st.info.setZero(n_cov + 1, n_cov + 1);
+    st.info.topLeftCorner(n_cov, n_cov) = h0_scale[b] * null->info;
+    jobs[b] = {&p, &st, !reuse[b], false};
   }
-  fit.loglik = r.loglik;
-  estimates(ws, n_cov + 1, fit.beta, fit.se);
-  fit.wald = std::pow(fit.beta(n_cov) / fit.se(n_cov), 2);
-  fit.p_wald = p_chisq_upper(fit.wald, 1.0);
-  fit.lrt = std::max(2.0 * (fit.loglik - fit.loglik_null), 0.0);
-  fit.p_lrt = p_chisq_upper(fit.lrt, 1.0);
-  if (opt.ph_test) cox_detail::ph_test(pr, ws, fit, opt.ph_global);
-  PWAS_ASSERT(q == static_cast<Index>(ws.cols.size()));
+
+  // The covariates-only refits on the fits' own rows, as lanes.
+  if (any_lane) {
+    cox_detail::chord_lanes(opt, false, std::span(jobs.data(), n_fits), cp);
+    for (std::size_t b = 0; b < n_fits; ++b) {
+      if (!lanes[b] || reuse[b]) continue;
+      null_steps[b] = ws.lane[b].steps;
+      if (jobs[b].converged) ws.lane[b].start = ws.lane[b].theta;
+      jobs[b].run = jobs[b].converged;  // a refit that gave way goes the exact way below
+    }
+    // The full fits from (refit, 0): the fixed matrix gains the row of v from the first pass.
+    for (std::size_t b = 0; b < n_fits; ++b) {
+      if (!lanes[b]) continue;
+      if (reuse[b]) jobs[b].run = true;
+      CoxLaneState& st = ws.lane[b];
+      set_columns(d, active[b], true, ws);
+      st.cols = ws.cols;
+      st.theta = st.start;
+      st.theta(n_cov) = 0.0;
+      st.info.setZero(n_cov + 1, n_cov + 1);
+      st.info.topLeftCorner(n_cov, n_cov) = h0_scale[b] * null->info;
+    }
+    cox_detail::chord_lanes(opt, true, std::span(jobs.data(), n_fits), cp);
+  }
+
+  // Per fit: the exact passes (the score test at the start, the Newton check at the estimate, cox.zph).
+  for (std::size_t b = 0; b < n_fits; ++b) {
+    if (!lanes[b]) {
+      if (out[b].status == FitStatus::kOk) out[b] = fit_exact(blank, null, reuse[b], v[b], keep[b], active[b], weights, ws, opt);
+      continue;
+    }
+    Problem& p = *pr[b];
+    CoxFit& fit = out[b];
+    CoxLaneState& st = ws.lane[b];
+    cox_detail::prepare(p, v[b], keep[b], weights, ws);
+    const bool refit_failed = !reuse[b] && !jobs[b].run;
+    if (refit_failed) {
+      set_columns(d, active[b], false, ws);
+      null_start(null, stride, ws);
+      const NewtonResult r0 = newton(p, opt, ws);
+      if (r0.status != FitStatus::kOk) {
+        fit.status = r0.status;
+        continue;
+      }
+      st.start = ws.theta;
+    }
+    fit.null_chord_iterations = null_steps[b];
+    set_columns(d, active[b], true, ws);
+    ws.theta = st.start;
+    ws.theta(n_cov) = 0.0;
+    NewtonResult r;
+    Index n_rank = 0;
+    const double loglik0 = cox_detail::pass(p, ws.theta, true, ws, &n_rank);
+    r.loglik_start = loglik0;
+    if (std::isfinite(loglik0) && factor(ws, opt.singular_rcond)) r.score_start = solve_step(ws);
+    const bool chord_done = !refit_failed && jobs[b].converged;
+    fit.chord_iterations = chord_done ? st.steps : 0;
+    if (chord_done) {
+      ws.theta = st.theta;
+      newton_loop(p, opt, ws, false, kNaN, r);
+    } else {
+      newton_loop(p, opt, ws, true, loglik0, r);
+    }
+    finish(p, opt, r, ws, fit);
+  }
+}
+
+CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, Eigen::Ref<const Eigen::VectorXd> v,
+               std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active,
+               std::span<const double> weights, CoxWorkspace& ws, const CoxOptions& opt) {
+  PWAS_ASSERT(v.size() == d.n_samples());
+  const double* vp = v.data();
+  CoxFit fit;
+  fit_cox_batch(d, s, null, std::span(&vp, 1), std::span(&keep, 1), std::span(&active, 1), weights, ws,
+                std::span(&fit, 1), opt);
   return fit;
 }
 
@@ -358,7 +439,7 @@ CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s, std::span<con
   ws.theta.setZero(ws.xk.cols());
   CoxOptions newton_only = opt;
   newton_only.chord = false;  // from beta = 0 the information moves too much for a fixed-matrix iteration
-  const NewtonResult r = newton(pr, newton_only, ws, nullptr, true);
+  const NewtonResult r = newton(pr, newton_only, ws);
   null.fit.iterations = r.iterations;
   null.fit.status = r.status;
   if (r.status != FitStatus::kOk) return null;

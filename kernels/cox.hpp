@@ -11,6 +11,8 @@
 
 #include "kernels/fit_status.hpp"
 #include "kernels/gram.hpp"
+#include "kernels/lanes.hpp"
+#include "kernels/logistic_lanes.hpp"
 #include "kernels/shared_design.hpp"
 
 namespace pwas::kernels {
@@ -87,6 +89,31 @@ struct CoxSolver {
   Eigen::LLT<Eigen::MatrixXd> llt;
 };
 
+/// The chord pass of up to kLanes Cox fits at once (cox_lanes.cpp), one per lane, over the shared design in sample
+/// order. Inputs in `lp`: theta (compressed layout), v - mean_v on each lane's kept rows (0 elsewhere) and, in
+/// lp.mask, each lane's row weights (0 on rows it leaves out). Outputs: lp.score_* = X'm, the score (m the
+/// martingale residual); with the information column, lp.cw_* and lp.svv = X'q, the column of v of the
+/// information (q per row from the risk sets, see cox_lanes.cpp).
+struct CoxLanePass {
+  LanePass lp;
+  std::vector<Lane> r, m, q;             // [n_samples] w exp(eta - shift) (eta before), the two row weights
+  std::vector<Lane> h, a, alpha, beta;   // [n_groups] hazard increment, Efron correction, information terms
+  Lane shift{};                          // max over kept rows of eta (per lane)
+  void resize(const SharedDesign& d, const CoxSurvival& s);
+};
+
+/// One fit's chord state in a batch (fit_cox_batch): what a lane keeps between passes.
+struct CoxLaneState {
+  Eigen::VectorXd theta, start, u, step;  // [stride] iterate, its start, score, chord step
+  Eigen::MatrixXd info;                   // [p x p] the fixed matrix of the chord (lower)
+  Eigen::MatrixXd hist_x, hist_s, hist_u; // [stride x depth + 1] Anderson history
+  CoxSolver solver[2];                    // covariates only; covariates and v (neither reallocates)
+  int with_v = 0;                         // which solver the current column set uses
+  std::vector<Eigen::Index> cols;         // active columns
+  double norm2_first = 0.0;
+  int steps = 0;
+};
+
 /// Caller-owned scratch: sized on first use to the analysis (n_samples, n_cov), then no allocation per fit.
 struct CoxWorkspace {
   RowMatrixXd xk;                       // [n_samples x stride] kept rows of [C, v - mean_v], risk-set order
@@ -129,6 +156,8 @@ struct CoxWorkspace {
   Eigen::VectorXd zph_u, zph_w, zph_rhs;  // [2q] its score; [n_samples] signed Gram weights; [q + 1]
   Eigen::VectorXd zph_sol, zph_sol_term;  // [2q], [q + 1] solutions
   Eigen::LDLT<Eigen::MatrixXd> ldlt_global, ldlt_term;
+  CoxLanePass lanes;                    // the batch's chord passes
+  CoxLaneState lane[kLanes];            // and its fits' chord states
 };
 
 /// The covariates-only model fitted once per (analysis, outcome) on its rows: the start of every protein's
@@ -176,6 +205,18 @@ CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
                std::span<const std::uint8_t> active,  // [n_cov] or empty
                std::span<const double> weights,       // [n_samples] or empty
                CoxWorkspace& ws, const CoxOptions& opt = {});
+
+/// fit_cox for up to kLanes proteins of one analysis and outcome (v[b], keep[b], active[b]; shared weights) into
+/// out[b]. Their chord steps (the covariates-only refit's and the full fit's) share each pass over the design, one
+/// lane per fit; the exact passes (the score test's information, the Newton check, cox.zph) run per fit. Every
+/// lane operation is elementwise, so out[b] equals fit_cox's result for the same inputs to the bit, whichever fits
+/// share the batch and whichever lane a fit has (fit_cox is a batch of one).
+void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null,
+                   std::span<const double* const> v,                     // [n_fits] each [n_samples]
+                   std::span<const std::span<const std::uint8_t>> keep,  // [n_fits] each [n_samples]
+                   std::span<const std::span<const std::uint8_t>> active,  // [n_fits] each [n_cov] or empty
+                   std::span<const double> weights,                      // [n_samples] or empty
+                   CoxWorkspace& ws, std::span<CoxFit> out, const CoxOptions& opt = {});
 
 /// Score statistic for v at the null model, without a fit: U_v^2 / (I_vv - I_vC I_CC^-1 I_Cv), exact
 /// (= fit_cox's score) when the protein keeps every null row. Rows the protein lacks stay in the null's risk

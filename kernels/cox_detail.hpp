@@ -21,10 +21,19 @@ struct Problem {
   bool v_constant = false;
 };
 
+/// One tie group's terms from S0 (risk set incl. the group), e0 (its deaths' risk) and d (their weight):
+/// h = sum_k 1/D_k, a = sum_k f/D_k, sum_k log D_k, and the 2x2 factor [[l11, 0], [l21, l22]] of
+/// sum_k [1, -f][1, -f]' / D_k^2 (Breslow, or one death: h = d / S0, l11 = sqrt(d) / S0, the rest 0).
+struct GroupTerms {
+  double h = 0.0, a = 0.0, log_sum = 0.0, l11 = 0.0, l21 = 0.0, l22 = 0.0;
+};
+GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw);
+
 /// Fills ws with the kept rows (keep != 0 and weight > 0) in risk-set order: rows, dk, wk, xk (with column
-/// n_cov = v - kept weighted mean of v when v is given, else 0) and the tie groups gstart / gfirst.
+/// n_cov = v - kept weighted mean of v when v is given, else 0) and the tie groups gstart / gfirst. Without
+/// copy_rows, only rows, wk, dk, the groups and pr's counts (not xk, lk, xd).
 void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
-             CoxWorkspace& ws);
+             CoxWorkspace& ws, bool copy_rows = true);
 
 /// At theta [stride] (0 at the intercept, at inactive columns and beyond p): eta = X theta, r = w exp(eta -
 /// max eta) and the scalars of the risk sets; returns the log partial likelihood.
@@ -35,12 +44,6 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
 /// m_i = w_i delta_i - omega_i (ws.omega, ws.resid), so that U = X'm; the 2x2 factor of each group's rank
 /// term (ws.rank_coef, see information).
 double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws);
-
-/// The log partial likelihood and the score (into ws.u) at theta in one forward sweep over the kept rows (each
-/// row read once): U = sum_deaths w x - sum_g (h_g S1_g - a_g e1_g) needs only prefix sums, no Lambda. With exp()
-/// shifted by the last risk_sets' largest eta (falls back on risk_sets + score when theta moved it by > 300).
-/// Leaves ws.h, ws.a, ws.omega, ws.resid stale: for the chord steps, which need U alone.
-double sweep(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws);
 
 /// The score U = X'm into ws.u [stride], after risk_sets.
 void score(const Problem& pr, CoxWorkspace& ws);
@@ -62,6 +65,36 @@ void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::Matri
 /// Adds sum_i w_i x_i x_i' over rows x_i = xk.row(k) (k < n) to the lower triangle of g [p x p], w of any sign.
 void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n, Eigen::Ref<Eigen::MatrixXd> g,
                  CoxWorkspace& ws);
+
+/// The chord pass of the lanes in cp (CoxLanePass in cox.hpp): eta = X theta, r = w exp(eta - shift) with shift the
+/// largest kept eta, the risk sets in s's order (global tie groups; a lane's rows are those of weight > 0), then
+/// U = X'm and, with info_column, X'q (cox_lanes.cpp).
+void cox_lane_pass(const SharedDesign& d, const CoxSurvival& s, CoxTies ties, bool info_column, CoxLanePass& cp);
+
+/// The equilibrated Cholesky factor of the columns `cols` of info (lower) into sv (D I D, D = diag(I)^-1/2); false
+/// when not positive definite or its smallest squared pivot is below rcond_min.
+bool factor_information(const Eigen::MatrixXd& info, const std::vector<Eigen::Index>& cols, CoxSolver& sv,
+                        double rcond_min);
+
+/// step [stride] = I^-1 u on the columns cols (0 elsewhere) from the factor sv; returns u'I^-1 u.
+double solve_information(CoxSolver& sv, const std::vector<Eigen::Index>& cols, const Eigen::VectorXd& u,
+                         Eigen::VectorXd& step);
+
+/// Bound on max_i |x_i' step| over the kept rows.
+double eta_bound(const Problem& pr, const std::vector<Eigen::Index>& cols, const Eigen::VectorXd& step);
+
+/// One fit in chord_lanes: its problem (after prepare) and chord state; lane = its index in the span.
+struct ChordJob {
+  const Problem* pr = nullptr;
+  CoxLaneState* st = nullptr;
+  bool run = false;        // in: iterate this lane (its theta, cols and info set; lp.v and lp.mask filled)
+  bool converged = false;  // out: st->theta is the estimate
+};
+
+/// The chord iteration of kernels/cox.cpp for the jobs with run, in lockstep: each pass (cox_lane_pass) gives every
+/// running lane its score, then each lane takes its step. with_v: the fixed matrices' row of v (column n_cov of p)
+/// comes from the first pass's information column, which completes them before they are factored.
+void chord_lanes(const CoxOptions& opt, bool with_v, std::span<ChordJob> jobs, CoxLanePass& cp);
 
 /// The cox.zph test (see cox_zph.cpp) at the point of the last risk_sets + information in ws: fills fit.ph_chisq /
 /// ph_p and, with `global`, fit.ph_global_* for the active columns ws.cols (v last).

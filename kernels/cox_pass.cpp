@@ -17,7 +17,7 @@ constexpr Index kBlock = 512;
 }  // namespace
 
 void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
-             CoxWorkspace& ws) {
+             CoxWorkspace& ws, bool copy_rows) {
   const SharedDesign& d = pr.d;
   const CoxSurvival& s = pr.s;
   const Index n = d.n_samples();
@@ -107,29 +107,29 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
     pr.mean_v = mean_v + residue / sum_w;
   }
   pr.abs_max_v = 0.0;
+  if (v != nullptr)
+    for (Index t = 0; t < pr.n_obs; ++t) pr.abs_max_v = std::max(pr.abs_max_v, std::abs(v[ws.rows[static_cast<std::size_t>(t)]] - pr.mean_v));
+  if (!copy_rows) return;
   ws.xd.setZero(stride);
   if (ws.lk.rows() != n || ws.lk.cols() != d.level.cols()) ws.lk.resize(n, d.level.cols());
+  // Design rows in risk-set order are random reads: fetch a few rows ahead (latency, not bandwidth, bounds a gather).
+  constexpr Index kAhead = 8;
+  const auto row_bytes = static_cast<std::size_t>(stride) * sizeof(double);
   for (Index t = 0; t < pr.n_obs; ++t) {
+    if (t + kAhead < pr.n_obs) {
+      const char* ahead = reinterpret_cast<const char*>(d.c_rows.row(ws.rows[static_cast<std::size_t>(t + kAhead)]).data());
+      for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
+    }
     const Index i = ws.rows[static_cast<std::size_t>(t)];
     ws.xk.row(t) = d.c_rows.row(i);
     ws.lk.row(t) = d.level.row(i);
-    const double vc = v != nullptr ? v[i] - pr.mean_v : 0.0;
-    ws.xk(t, n_cov) = vc;
-    pr.abs_max_v = std::max(pr.abs_max_v, std::abs(vc));
+    ws.xk(t, n_cov) = v != nullptr ? v[i] - pr.mean_v : 0.0;
     if (ws.dk[static_cast<std::size_t>(t)]) ws.xd.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
   }
   ws.s1.setZero(stride);
   ws.e1.setZero(stride);
   ws.u.setZero(stride);
 }
-
-namespace {
-
-// One tie group's terms from S0 (risk set incl. the group), e0 (its deaths' risk) and d (their weight):
-// h = sum_k 1/D_k, a = sum_k f/D_k, sum_k log D_k, and the 2x2 factor of sum_k [1, -f][1, -f]' / D_k^2.
-struct GroupTerms {
-  double h = 0.0, a = 0.0, log_sum = 0.0, l11 = 0.0, l21 = 0.0, l22 = 0.0;
-};
 
 GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw) {
   GroupTerms gt;
@@ -158,13 +158,6 @@ GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw) {
   gt.l22 = std::sqrt(std::max(m22 - gt.l21 * gt.l21, 0.0));
   return gt;
 }
-
-// |eta - shift| beyond which a chord sweep's fixed shift could overflow or underflow exp().
-constexpr double kMaxShiftGap = 300.0;
-// Rows whose eta and r a sweep computes ahead of its running sums (256 rows of <= 64 doubles: 128 KB, in L2).
-constexpr Index kSweepChunk = 256;
-
-}  // namespace
 
 double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
   const Index n_obs = pr.n_obs;
@@ -212,60 +205,6 @@ double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& 
       ws.omega(t) = ws.r(t) * (ws.lam(g) - (death ? ws.a(g) : 0.0));
       ws.resid(t) = (death ? ws.wk(t) : 0.0) - ws.omega(t);
     }
-  return loglik;
-}
-
-double sweep(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
-  const Index stride = ws.xk.cols();
-  const double shift = ws.shift;
-  double* s1 = ws.s1.data();
-  double* e1 = ws.e1.data();
-  double* u = ws.u.data();
-  for (Index j = 0; j < stride; ++j) u[j] = ws.xd(j);
-  double loglik = 0.0, s0 = 0.0, eta_max = -std::numeric_limits<double>::infinity();
-  Index ready = 0;  // eta and r are computed for kept rows [0, ready)
-  for (Index g = 0; g < pr.n_groups; ++g) {
-    if (ws.gfirst[static_cast<std::size_t>(g)]) {
-      s0 = 0.0;
-      std::fill(s1, s1 + stride, 0.0);
-    }
-    double e0 = 0.0, dw = 0.0;
-    bool e1_used = false;
-    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
-      if (t == ready) {
-        // The next chunk's eta (SIMD dot kernel) and r (vectorised exp); its rows stay in L2 for the sums below.
-        const Index m = std::min(kSweepChunk, pr.n_obs - t);
-        rows_dot(ws.xk.data(), stride, ws.ident.data() + t, m, theta.data(), ws.eta.data() + t);
-        const auto eta_chunk = ws.eta.segment(t, m).array();
-        eta_max = std::max(eta_max, eta_chunk.maxCoeff());
-        ws.r.segment(t, m).array() = ws.wk.segment(t, m).array() * (eta_chunk - shift).exp();
-        ready = t + m;
-      }
-      const double* x = ws.xk.row(t).data();
-      const double eta = ws.eta(t);
-      const double r = ws.r(t);
-      s0 += r;
-      for (Index j = 0; j < stride; ++j) s1[j] += r * x[j];
-      if (ws.dk[static_cast<std::size_t>(t)]) {
-        if (!e1_used) std::fill(e1, e1 + stride, 0.0);
-        e1_used = true;
-        e0 += r;
-        dw += ws.wk(t);
-        loglik += ws.wk(t) * eta;
-        for (Index j = 0; j < stride; ++j) e1[j] += r * x[j];
-      }
-    }
-    if (dw == 0.0) continue;
-    const GroupTerms gt = group_terms(pr.ties, s0, e0, dw);
-    loglik -= gt.log_sum + dw * shift;
-    for (Index j = 0; j < stride; ++j) u[j] -= gt.h * s1[j] - gt.a * e1[j];
-  }
-  // A shift far from this theta's largest eta risks overflow or underflow: redo with the two-pass evaluation.
-  if (!(std::abs(eta_max - shift) <= kMaxShiftGap)) {
-    const double ll = risk_sets(pr, theta, ws);
-    score(pr, ws);
-    return ll;
-  }
   return loglik;
 }
 

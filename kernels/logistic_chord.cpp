@@ -5,6 +5,7 @@
 #include "kernels/anderson.hpp"
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
+#include "kernels/lane_blocks.hpp"
 #include "kernels/logistic_detail.hpp"
 
 namespace pwas::kernels::logistic_detail {
@@ -14,40 +15,17 @@ using Eigen::Index;
 
 enum class LaneState { kRunning, kConverged, kFailed };
 
-// Lane b of the pass at theta [p] (prepare_theta's layout in kernels/logistic.cpp; code 0 of each group stays 0).
 void load_theta(const Problem& pr, const Eigen::VectorXd& theta, int b, LanePass& lp) {
-  const SharedDesign& d = pr.d;
-  for (Index a = 0; a < d.n_dense(); ++a) lp.theta_pad[static_cast<std::size_t>(a)][b] = theta(d.dense_cols[static_cast<std::size_t>(a)]);
-  double kappa = 0.0;
-  for (const DummyGroup& g : d.groups)
-    for (std::size_t k = 0; k < g.cols.size(); ++k) {
-      const double t = theta(g.cols[k]);
-      lp.theta_levels[static_cast<std::size_t>(g.offset + 1) + k][b] = t;
-      kappa += d.mean(g.cols[k]) * t;
-    }
-  lp.kappa[b] = kappa;
-  lp.theta_v[b] = pr.has_v ? theta(d.n_cov()) : 0.0;
+  lane_detail::load_theta(pr.d, theta, pr.has_v, b, lp);
 }
 
-// A lane that no longer iterates: theta 0, so that its lane stays finite in the passes that remain.
-void park(const SharedDesign& d, int b, LanePass& lp) {
-  for (Index a = 0; a < d.n_dense(); ++a) lp.theta_pad[static_cast<std::size_t>(a)][b] = 0.0;
-  for (auto& t : lp.theta_levels) t[b] = 0.0;
-  lp.kappa[b] = lp.theta_v[b] = 0.0;
-}
-
-// X's score in design order [p] from lane b of the compressed sums (dense, per level, v): (X'r)_j = R_j - m_j sum r
-// for a dummy column j, sum r = the intercept's entry.
 void unpack(const Problem& pr, const std::vector<Lane>& pad, const std::vector<Lane>& levels, double v_entry, int b,
             Eigen::VectorXd& out) {
-  const SharedDesign& d = pr.d;
   out.resize(pr.p);
-  for (Index a = 0; a < d.n_dense(); ++a) out(d.dense_cols[static_cast<std::size_t>(a)]) = pad[static_cast<std::size_t>(a)][b];
-  for (const DummyGroup& g : d.groups)
-    for (std::size_t k = 0; k < g.cols.size(); ++k)
-      out(g.cols[k]) = levels[static_cast<std::size_t>(g.offset + 1) + k][b] - d.mean(g.cols[k]) * out(0);
-  if (pr.has_v) out(d.n_cov()) = v_entry;
+  lane_detail::unpack(pr.d, pad, levels, v_entry, pr.has_v, b, out);
 }
+
+using lane_detail::park;
 
 // The start (theta_null, 0); with inactive columns, the W0-weighted projection of the null's linear predictor on
 // the active ones, theta_a = H0[a,a]^{-1} H0[a,:] theta_null: exactly the null's eta on the kept rows when the

@@ -8,9 +8,11 @@
 #include "kernels/cox_perm.hpp"
 #include "kernels/resampling.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "tests/kernels/simulate.hpp"
@@ -413,6 +415,83 @@ TEST(Cox, PercentExcessRiskMediatedWithBootstrapInterval) {
   EXPECT_EQ(again.upper, p.upper);
   const CoxPerm other = cox_perm(f.d, f.surv, 1, s.v, s.keep, {}, 60, 100, {}, ws);
   EXPECT_NE(other.lower, p.lower);
+}
+
+
+TEST(CoxBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
+  // As LogisticBatch: the engine batches kLanes proteins per thread. A batch mixing fits on the null's own rows
+  // (no refit), on other rows (a covariates-only refit in the lanes), a strong effect (the chord gives way to
+  // Newton), a masked column (no lanes: the exact path), a constant protein and too few events must give each fit
+  // what fit_cox gives it alone, to the bit, in any lane.
+  const auto study = testing::simulate_protein_study(3000, 4, 4, 3, 0.1, 0.0, 61);
+  const auto o = testing::simulate_survival(study, 0.2, 0.2, 2, 63);
+  const SharedDesign d = make_shared_design(study.raw);
+  const CoxSurvival surv = make_cox_survival(o.time, o.event, o.stratum);
+  CoxWorkspace single;
+  const CoxNull null = make_cox_null(d, surv, study.all, {}, {}, single);
+  ASSERT_TRUE(null.ok());
+  const auto n = static_cast<std::size_t>(study.v.size());
+  std::vector<Eigen::VectorXd> v(7, study.v);
+  std::vector<std::vector<std::uint8_t>> keep(7, study.keep), active(7);
+  keep[0] = study.all;                                                  // the null's rows
+  std::rotate(keep[1].begin(), keep[1].begin() + 311, keep[1].end());  // other rows
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t = static_cast<Eigen::Index>(i);
+    v[2](t) = study.v(t) + 3.0 * o.event[i];  // a strong effect
+    if (keep[4][i]) v[4](t) = 1.0;             // constant
+    v[6](t) = -0.5 * study.v(t) + 0.1 * std::sin(static_cast<double>(i));
+  }
+  for (std::size_t f = 0; f < v.size(); ++f)
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[f][i] && std::isnan(v[f](static_cast<Eigen::Index>(i)))) v[f](static_cast<Eigen::Index>(i)) = 0.25;
+  active[3].assign(static_cast<std::size_t>(d.n_cov()), 1);
+  active[3][6] = 0;  // a masked dummy column
+  for (std::size_t i = 0; i < n; ++i)
+    if (o.event[i]) keep[5][i] = 0;  // no events
+  std::vector<CoxFit> alone;
+  for (std::size_t f = 0; f < v.size(); ++f)
+    alone.push_back(fit_cox(d, surv, &null, v[f], keep[f], active[f], {}, single));
+  EXPECT_EQ(alone[0].null_chord_iterations, 0);
+  EXPECT_GT(alone[1].null_chord_iterations, 0);
+  EXPECT_GT(alone[1].chord_iterations, 0);
+  EXPECT_EQ(alone[4].status, FitStatus::kConstant);
+  EXPECT_EQ(alone[5].status, FitStatus::kTooFewCases);
+  for (const std::size_t f : {0, 1, 2, 3, 6}) EXPECT_EQ(alone[f].status, FitStatus::kOk) << f;
+
+  CoxWorkspace batch_ws;
+  for (const std::vector<std::size_t>& order :
+       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 1}, {2, 6, 0}}) {
+    std::vector<const double*> vp;
+    std::vector<std::span<const std::uint8_t>> kp, ap;
+    for (const std::size_t f : order) {
+      vp.push_back(v[f].data());
+      kp.emplace_back(keep[f]);
+      ap.emplace_back(active[f]);
+    }
+    std::vector<CoxFit> batch(order.size());
+    fit_cox_batch(d, surv, &null, vp, kp, ap, {}, batch_ws, batch);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const CoxFit& a = alone[order[k]];
+      const CoxFit& b = batch[k];
+      EXPECT_EQ(a.status, b.status) << order[k];
+      EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
+      EXPECT_EQ(a.null_chord_iterations, b.null_chord_iterations) << order[k];
+      EXPECT_EQ(a.iterations, b.iterations) << order[k];
+      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
+        if (!std::isnan(a.beta(j))) {
+          EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
+          EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+        }
+      }
+      if (a.status != FitStatus::kOk) continue;
+      EXPECT_EQ(a.loglik, b.loglik) << order[k];
+      EXPECT_EQ(a.score, b.score) << order[k];
+      EXPECT_EQ(a.lrt, b.lrt) << order[k];
+      EXPECT_EQ(a.ph_chisq, b.ph_chisq) << order[k];
+      EXPECT_EQ(a.ph_global_chisq, b.ph_global_chisq) << order[k];
+    }
+  }
 }
 
 }  // namespace
