@@ -5,9 +5,12 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/cox.hpp"
+#include "kernels/cox_detail.hpp"
+#include "kernels/lane_blocks.hpp"
 #include "tests/kernels/simulate.hpp"
 #include "tests/kernels/simulate_survival.hpp"
 
@@ -73,6 +76,81 @@ BENCHMARK(BM_FitCox)
     ->Args({40000, 61, 10, 1, 2})
     ->Args({5000, 16, 10, 0, 2})
     ->Unit(benchmark::kMillisecond);
+
+// Batches of kLanes proteins (fit_cox_batch, as the engine runs them): lane b's protein is the simulated one with
+// its rows rotated by 977 b (each lane has its own missing rows, so each refits the covariates-only model).
+// Args: n, p, drop percent, PH test (as BM_FitCox). Time per batch; items = fits.
+void BM_FitCoxBatch(benchmark::State& state) {
+  const Setup su = make_setup(state.range(0), state.range(1), 0.01 * static_cast<double>(state.range(2)));
+  const SharedDesign d = make_shared_design(su.s.raw);
+  const CoxSurvival surv = make_cox_survival(su.o.time, su.o.event, su.o.stratum);
+  CoxOptions opt;
+  opt.ph_test = state.range(3) >= 1;
+  opt.ph_global = state.range(3) == 2;
+  CoxWorkspace ws;
+  const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws, opt);
+  const Eigen::Index n = d.n_samples();
+  std::vector<Eigen::VectorXd> v(kLanes, Eigen::VectorXd(n));
+  std::vector<std::vector<std::uint8_t>> keep(kLanes, std::vector<std::uint8_t>(static_cast<std::size_t>(n)));
+  std::vector<const double*> vp;
+  std::vector<std::span<const std::uint8_t>> kp, ap(kLanes);
+  for (int b = 0; b < kLanes; ++b) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const Eigen::Index from = (i + 977 * b) % n;
+      v[static_cast<std::size_t>(b)](i) = su.s.v(from);
+      keep[static_cast<std::size_t>(b)][static_cast<std::size_t>(i)] = su.s.keep[static_cast<std::size_t>(from)];
+    }
+    vp.push_back(v[static_cast<std::size_t>(b)].data());
+    kp.emplace_back(keep[static_cast<std::size_t>(b)]);
+  }
+  std::vector<CoxFit> out(kLanes);
+  double chord = 0.0, null_chord = 0.0, ok = 0.0;
+  for (auto _ : state) {
+    fit_cox_batch(d, surv, &null, vp, kp, ap, {}, ws, out, opt);
+    for (const CoxFit& f : out) {
+      chord += f.chord_iterations;
+      null_chord += f.null_chord_iterations;
+      ok += f.status == FitStatus::kOk ? 1.0 : 0.0;
+    }
+  }
+  const double fits = static_cast<double>(state.iterations()) * kLanes;
+  state.SetItemsProcessed(static_cast<std::int64_t>(fits));
+  state.counters["chord_steps"] = benchmark::Counter(chord / fits);
+  state.counters["null_chord_steps"] = benchmark::Counter(null_chord / fits);
+  state.counters["ok_share"] = benchmark::Counter(ok / fits);
+  state.counters["study_s_1thr"] =
+      benchmark::Counter(fits / kStudyFits, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FitCoxBatch)
+    ->ArgNames({"n", "p", "drop", "ph"})
+    ->Args({40000, 61, 10, 0})
+    ->Args({40000, 61, 10, 2})
+    ->Unit(benchmark::kMillisecond);
+
+// One chord pass for kLanes fits (cox_detail::cox_lane_pass) at the null estimate, every lane on all rows.
+// Args: n, p, with the information column of v (0/1).
+void BM_CoxLanePass(benchmark::State& state) {
+  const Setup su = make_setup(state.range(0), state.range(1), 0.1);
+  const SharedDesign d = make_shared_design(su.s.raw);
+  const CoxSurvival surv = make_cox_survival(su.o.time, su.o.event, su.o.stratum);
+  CoxWorkspace ws;
+  const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws);
+  CoxLanePass cp;
+  cp.resize(d, surv);
+  for (int b = 0; b < kLanes; ++b) {
+    lane_detail::load_theta(d, null.theta, true, b, cp.lp);
+    for (Eigen::Index i = 0; i < d.n_samples(); ++i) {
+      cp.lp.v[static_cast<std::size_t>(i)][b] = su.s.v(i);
+      cp.lp.mask[static_cast<std::size_t>(i)][b] = 1.0;
+    }
+  }
+  for (auto _ : state) {
+    cox_detail::cox_lane_pass(d, surv, CoxTies::kEfron, state.range(2) != 0, cp);
+    benchmark::DoNotOptimize(cp.lp.score_pad.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kLanes);
+}
+BENCHMARK(BM_CoxLanePass)->ArgNames({"n", "p", "info"})->Args({40000, 61, 0})->Args({40000, 61, 1})->Unit(benchmark::kMillisecond);
 
 // Args: n, p, drop percent.
 void BM_CoxScoreScreen(benchmark::State& state) {

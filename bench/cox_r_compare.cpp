@@ -1,5 +1,6 @@
 // C++ side of bench/cox_vs_r.sh: reads the cohort that cox_vs_r.R simulated and timed R on, fits every protein
-// with fit_cox (Efron, cox.zph with GLOBAL, the null model on all rows reused as R cannot), one thread, and prints
+// with fit_cox_batch (batches of kLanes as in the engine; Efron, cox.zph with GLOBAL, the null model on all rows
+// reused as R cannot), one thread, and prints
 // the time per fit and the largest relative differences from R's estimates.
 // Usage: cox_r_compare DIR   (reads DIR/cohort.tsv and DIR/r_fits.tsv)
 #include <algorithm>
@@ -51,14 +52,31 @@ int main(int argc, char** argv) {
              r_sz = r.column("sec_zph");
   double fit_s = 0.0, d_coef = 0.0, d_se = 0.0, d_ll = 0.0, d_zph = 0.0, r_coxph_s = 0.0, r_zph_s = 0.0;
   int ok = 0;
+  // Proteins in batches of kLanes, as the engine fits them (fit_cox_batch: the chord steps share their passes).
+  std::vector<Eigen::VectorXd> v(vs.size());
+  std::vector<std::vector<std::uint8_t>> keep(vs.size());
   for (std::size_t k = 0; k < vs.size(); ++k) {
     const auto col = cohort.column(vs[k]);
-    Eigen::VectorXd v = Eigen::Map<const Eigen::VectorXd>(col.data(), n);
-    std::vector<std::uint8_t> keep(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) keep[static_cast<std::size_t>(i)] = std::isnan(v(i)) ? 0 : 1;
+    v[k] = Eigen::Map<const Eigen::VectorXd>(col.data(), n);
+    keep[k].resize(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) keep[k][static_cast<std::size_t>(i)] = std::isnan(v[k](i)) ? 0 : 1;
+  }
+  std::vector<CoxFit> fits(vs.size());
+  const std::vector<std::span<const std::uint8_t>> no_mask(kLanes);
+  for (std::size_t k0 = 0; k0 < vs.size(); k0 += kLanes) {
+    const std::size_t m = std::min<std::size_t>(kLanes, vs.size() - k0);
+    std::vector<const double*> vp;
+    std::vector<std::span<const std::uint8_t>> kp;
+    for (std::size_t k = k0; k < k0 + m; ++k) {
+      vp.push_back(v[k].data());
+      kp.emplace_back(keep[k]);
+    }
     const auto f0 = Clock::now();
-    const CoxFit f = fit_cox(d, surv, &null, v, keep, {}, {}, ws);
+    fit_cox_batch(d, surv, &null, vp, kp, std::span(no_mask.data(), m), {}, ws, std::span(fits.data() + k0, m));
     fit_s += std::chrono::duration<double>(Clock::now() - f0).count();
+  }
+  for (std::size_t k = 0; k < vs.size(); ++k) {
+    const CoxFit& f = fits[k];
     ok += f.status == FitStatus::kOk;
     const Eigen::Index jv = d.n_cov();
     auto rel = [](double a, double b) { return std::abs(a - b) / std::abs(b); };
