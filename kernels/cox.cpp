@@ -147,7 +147,6 @@ void newton_loop(const Problem& pr, const CoxOptions& opt, CoxWorkspace& ws, boo
       res.status = FitStatus::kNotConverged;
       break;
     }
-    cox_detail::score(pr, ws);
     cox_detail::information(pr, ws);
     loglik = trial_ll;
   }
@@ -254,7 +253,7 @@ CoxFit fit_exact(const Problem& pr0, const CoxNull* null, bool reuse, const doub
   set_columns(d, active, true, ws);
   fit.status = screen(pr, opt, static_cast<Index>(ws.cols.size()));
   if (fit.status != FitStatus::kOk) return fit;
-  const Index stride = ws.xk.cols();
+  const Index stride = d.c_rows.cols();
   if (!reuse) {
     set_columns(d, active, false, ws);
     null_start(null, stride, ws);
@@ -436,7 +435,7 @@ CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s, std::span<con
     null.fit.status = FitStatus::kTooFewCases;
     return null;
   }
-  ws.theta.setZero(ws.xk.cols());
+  ws.theta.setZero(d.c_rows.cols());
   CoxOptions newton_only = opt;
   newton_only.chord = false;  // from beta = 0 the information moves too much for a fixed-matrix iteration
   const NewtonResult r = newton(pr, newton_only, ws);

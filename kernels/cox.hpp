@@ -114,9 +114,17 @@ struct CoxLaneState {
   int steps = 0;
 };
 
+/// The sums of one weighted Gram in SharedDesign's compressed layout (cox_gram.cpp), accumulated block by block.
+struct CoxGramSums {
+  Eigen::MatrixXd dense_pos, dense_neg; // [nz x nz] Grams of the dense columns and v, positive and negative weights
+  RowMatrixXd level_sums;               // [level rows x z stride] sum over a level's rows of w z
+  Eigen::MatrixXd level_cross;          // [level rows x level rows] sum of w at two groups' levels
+};
+
 /// Caller-owned scratch: sized on first use to the analysis (n_samples, n_cov), then no allocation per fit.
 struct CoxWorkspace {
-  RowMatrixXd xk;                       // [n_samples x stride] kept rows of [C, v - mean_v], risk-set order
+  RowMatrixXd xk;                       // [n_samples x z stride] kept rows in risk-set order, compressed: the dense
+                                        // columns of C (SharedDesign::z_rows), then v - mean_v; levels in lk
   Eigen::VectorXd wk, eta, r, omega;    // [n_samples] weight, linear predictor, w exp(eta - max), Gram weight
   Eigen::VectorXd resid;                // [n_samples] martingale residual w delta - omega (the score is X' resid)
   std::vector<Eigen::Index> ident;      // [n_samples] 0, 1, ...: kept-row indices for rows_dot / rows_axpy
@@ -131,9 +139,10 @@ struct CoxWorkspace {
   Eigen::Index n_rank = 0;              // rank rows of the last information
   RowMatrixXd xs, xs2;                  // [512 x stride] rows scaled by sqrt(weight) for the Gram kernel
   Eigen::VectorXd s1, e1, u, theta, theta0, trial, step;  // [stride]
-  Eigen::VectorXd xd;                   // [stride] sum over kept deaths of w x
+  Eigen::VectorXd zt, zs1, ze1;         // [z stride] compressed theta; running sums of r z (risk set, deaths)
+  Eigen::VectorXd lt, ls1, le1;         // [level rows] the same per level code
   double shift = 0.0;                   // the exp() shift of the last risk_sets (largest eta)
-  Eigen::MatrixXd info, info2;          // [p x p] information (lower), scratch
+  Eigen::MatrixXd info, info2, info3;   // [p x p] information (lower), scratch
   CoxSolver solver[2];                  // covariates only; covariates and v
   int with_v = 0;                       // which solver the current column set uses
   Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
@@ -142,12 +151,9 @@ struct CoxWorkspace {
   std::vector<Eigen::Index> blk_slot, blk_t, blk_order, level_start;  // [512] a block's rows: slot in zs, kept
                                         // row; slots sorted by level; [codes + 1] run starts
   Eigen::VectorXd blk_coef, blk_coef_sorted;  // [512] sign(w) sqrt|w| per row, in level order
-  std::vector<Eigen::Index> dense_index;  // [n_dense + 1] their columns in xk
   Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> lk;  // [n_samples x n_groups]
                                         // level codes of kept row t
-  Eigen::MatrixXd dense_pos, dense_neg; // [nz x nz] their Grams
-  RowMatrixXd level_sums;               // [level rows x z stride] sum over a level's rows of w z
-  Eigen::MatrixXd level_cross;          // [level rows x level rows] sum of w at two groups' levels
+  CoxGramSums gram_sums[2];             // two weighted Grams accumulated in one pass over the rows
   Eigen::MatrixXd hist_x, hist_s, hist_u;  // [stride x depth + 1] chord iterates, steps, scores (a ring)
   std::vector<Eigen::Index> cols;       // active columns (q)
   Eigen::VectorXd km_time, km_g;        // [n_samples] scratch of the cox.zph time transform

@@ -29,11 +29,17 @@ struct GroupTerms {
 };
 GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw);
 
-/// Fills ws with the kept rows (keep != 0 and weight > 0) in risk-set order: rows, dk, wk, xk (with column
-/// n_cov = v - kept weighted mean of v when v is given, else 0) and the tie groups gstart / gfirst. Without
-/// copy_rows, only rows, wk, dk, the groups and pr's counts (not xk, lk, xd).
+/// Fills ws with the kept rows (keep != 0 and weight > 0) in risk-set order: rows, dk, wk, xk (compressed: the
+/// dense columns, then at column n_dense v - kept weighted mean of v when v is given, else 0), lk and the tie
+/// groups gstart / gfirst. Without copy_rows, only rows, wk, dk, the groups and pr's counts (not xk, lk).
 void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, std::span<const double> weights,
              CoxWorkspace& ws, bool copy_rows = true);
+
+/// eta [n_obs] = X theta [stride, design order] over the kept rows, from their compressed rows (ws.xk, ws.lk).
+void kept_eta(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws, double* eta);
+
+/// out [stride, design order; 0 beyond p] = X'w = sum over kept rows t of w_t x_t, from the compressed rows.
+void kept_cross(const Problem& pr, const double* w, CoxWorkspace& ws, Eigen::VectorXd& out);
 
 /// At theta [stride] (0 at the intercept, at inactive columns and beyond p): eta = X theta, r = w exp(eta -
 /// max eta) and the scalars of the risk sets; returns the log partial likelihood.
@@ -48,7 +54,7 @@ double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& 
 /// The score U = X'm into ws.u [stride], after risk_sets.
 void score(const Problem& pr, CoxWorkspace& ws);
 
-/// The information after risk_sets, lower triangle into ws.info [p x p]:
+/// The information after risk_sets, lower triangle into ws.info [p x p], and the score into ws.u (one pass):
 ///   I = sum_k [(S2 - f e2) / D_k - (S1 - f e1)(S1 - f e1)' / D_k^2]
 ///     = sum_i omega_i x_i x_i' - sum_g [S1 e1] M_g [S1 e1]',  M_g = sum_k [1, -f][1, -f]' / D_k^2 (rank <= 2),
 /// one weighted Gram of the kept rows plus a Gram of <= 2 rows per tie group (ws.rank, returned count).
@@ -58,8 +64,19 @@ Eigen::Index information(const Problem& pr, CoxWorkspace& ws);
 double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_information, CoxWorkspace& ws,
             Eigen::Index* n_rank);
 
-/// Adds sum_t w_t x_t x_t' over the kept rows (x_t = [c row of ws.rows[t], v = ws.xk(t, n_cov)], w [n_obs] of any
-/// sign) to the lower triangle of g [p x p], in SharedDesign's compressed layout (cox_gram.cpp).
+/// Rows per block of the weighted Grams (512 rows of <= 64 doubles stay in L2).
+inline constexpr Eigen::Index kGramBlock = 512;
+
+/// A weighted Gram block by block (cox_gram.cpp): gram_begin zeroes acc, gram_rows adds kept rows [t0, t1)
+/// (t1 - t0 <= kGramBlock) with weights w [n_obs] of any sign, gram_end adds the lower triangle of the Gram [p x p]
+/// in design order to g. compressed_gram below is the three in one.
+void gram_begin(const Problem& pr, CoxGramSums& acc, CoxWorkspace& ws);
+void gram_rows(const Problem& pr, const double* w, Eigen::Index t0, Eigen::Index t1, CoxGramSums& acc,
+               CoxWorkspace& ws);
+void gram_end(const Problem& pr, CoxGramSums& acc, Eigen::Ref<Eigen::MatrixXd> g);
+
+/// Adds sum_t w_t x_t x_t' over the kept rows (x_t = [c row of ws.rows[t], v], w [n_obs] of any sign) to the lower
+/// triangle of g [p x p], from the compressed rows (cox_gram.cpp).
 void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::MatrixXd> g, CoxWorkspace& ws);
 
 /// Adds sum_i w_i x_i x_i' over rows x_i = xk.row(k) (k < n) to the lower triangle of g [p x p], w of any sign.

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/assert.hpp"
 #include "kernels/cox_detail.hpp"
 #include "kernels/level_gram.hpp"
 
@@ -18,92 +19,98 @@ namespace pwas::kernels::cox_detail {
 
 using Eigen::Index;
 
-namespace {
-constexpr Index kBlock = 512;
-}  // namespace
-
-void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::MatrixXd> g, CoxWorkspace& ws) {
+void gram_begin(const Problem& pr, CoxGramSums& acc, CoxWorkspace& ws) {
   const SharedDesign& d = pr.d;
-  const Index n_dense = d.n_dense();
-  const Index nz = n_dense + 1;          // dense columns and v
+  const Index nz = d.n_dense() + 1;       // dense columns and v
   const Index zstride = d.z_rows.cols();  // > n_dense: room for v
-  const auto n_groups = static_cast<Index>(d.groups.size());
-  if (ws.zs.rows() != kBlock || ws.zs.cols() != zstride) {
-    ws.zs.setZero(kBlock, zstride);
-    ws.blk_slot.resize(kBlock);
-    ws.blk_t.resize(kBlock);
-    ws.blk_coef.resize(kBlock);
-    ws.blk_order.resize(kBlock);
-    ws.blk_coef_sorted.resize(kBlock);
+  if (ws.zs.rows() != kGramBlock || ws.zs.cols() != zstride) {
+    ws.zs.setZero(kGramBlock, zstride);
+    ws.blk_slot.resize(kGramBlock);
+    ws.blk_t.resize(kGramBlock);
+    ws.blk_coef.resize(kGramBlock);
+    ws.blk_order.resize(kGramBlock);
+    ws.blk_coef_sorted.resize(kGramBlock);
   }
-  // Every call: a workspace may serve designs of the same width but other dense columns (no allocation once the
+  // Every call: a workspace may serve designs of the same width but other level groups (no allocation once the
   // vectors have the capacity).
-  ws.dense_index.assign(d.dense_cols.begin(), d.dense_cols.end());
-  ws.dense_index.push_back(d.n_cov());
   Index max_codes = 0;
   for (const DummyGroup& grp : d.groups) max_codes = std::max(max_codes, static_cast<Index>(grp.cols.size()) + 1);
   ws.level_start.resize(static_cast<std::size_t>(max_codes + 1));
-  ws.dense_pos.setZero(nz, nz);
-  ws.dense_neg.setZero(nz, nz);
-  ws.level_sums.setZero(d.level_rows, zstride);
-  ws.level_cross.setZero(d.level_rows, d.level_rows);
-  for (Index t0 = 0; t0 < pr.n_obs; t0 += kBlock) {
-    const Index t1 = std::min(t0 + kBlock, pr.n_obs);
-    // Rows of positive weight fill the block from the top, negative ones from the bottom, scaled by sqrt|w|:
-    // z = the dense columns and v of kept row t, picked from its contiguous row of xk (in cache, unlike the
-    // design row, which the risk-set order visits at random).
-    Index np = 0, nn = 0, m = 0;
-    for (Index t = t0; t < t1; ++t) {
-      const double wt = w[t];
-      if (wt == 0.0) continue;
-      const double sw = std::sqrt(std::abs(wt));
-      const Index slot = wt > 0.0 ? np++ : kBlock - 1 - nn++;
-      const double* x = ws.xk.row(t).data();
-      double* z = ws.zs.row(slot).data();
-      for (Index a = 0; a < nz; ++a) z[a] = sw * x[ws.dense_index[static_cast<std::size_t>(a)]];
-      ws.blk_slot[static_cast<std::size_t>(m)] = slot;
-      ws.blk_coef(m) = wt > 0.0 ? sw : -sw;  // coef * (sqrt|w| z) = w z
-      ws.blk_t[static_cast<std::size_t>(m)] = t;
-      ++m;
-      const std::uint16_t* lev = ws.lk.row(t).data();
-      for (Index a = 0; a < n_groups; ++a)
-        for (Index b = a + 1; b < n_groups; ++b)
-          ws.level_cross(d.groups[static_cast<std::size_t>(b)].offset + lev[b],
-                         d.groups[static_cast<std::size_t>(a)].offset + lev[a]) += wt;
-    }
-    if (np > 0) add_gram_lower(ws.dense_pos, ws.zs.topRows(np).leftCols(nz));
-    if (nn > 0) add_gram_lower(ws.dense_neg, ws.zs.bottomRows(nn).leftCols(nz));
-    // Level sums S_j += w z level by level: the block's rows counting-sorted by level, then rows_axpy with the
-    // sum in registers (a row-by-row scatter stalls on store forwarding when consecutive rows share a level).
-    for (Index a = 0; a < n_groups; ++a) {
-      const DummyGroup& grp = d.groups[static_cast<std::size_t>(a)];
-      const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
-      Index* start = ws.level_start.data();
-      std::fill(start, start + n_codes + 1, Index{0});
-      for (Index k = 0; k < m; ++k) ++start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a) + 1];
-      for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
-      for (Index k = 0; k < m; ++k) {
-        const Index to = start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a)]++;
-        ws.blk_order[static_cast<std::size_t>(to)] = ws.blk_slot[static_cast<std::size_t>(k)];
-        ws.blk_coef_sorted(to) = ws.blk_coef(k);
-      }
-      // start[c] is now the end of code c's run.
-      for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
-        if (start[c] > first)
-          rows_axpy(ws.zs.data(), zstride, ws.blk_order.data() + first, start[c] - first,
-                    ws.blk_coef_sorted.data() + first, ws.level_sums.row(grp.offset + c).data());
-    }
-  }
-  ws.dense_pos.triangularView<Eigen::Lower>() -= ws.dense_neg;
-  const Eigen::MatrixXd& dense = ws.dense_pos;
+  acc.dense_pos.setZero(nz, nz);
+  acc.dense_neg.setZero(nz, nz);
+  acc.level_sums.setZero(d.level_rows, zstride);
+  acc.level_cross.setZero(d.level_rows, d.level_rows);
+}
 
+void gram_rows(const Problem& pr, const double* w, Index t0, Index t1, CoxGramSums& acc, CoxWorkspace& ws) {
+  const SharedDesign& d = pr.d;
+  const Index nz = d.n_dense() + 1;
+  const Index zstride = d.z_rows.cols();
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  PWAS_ASSERT(t1 - t0 <= kGramBlock);
+  // Rows of positive weight fill the block from the top, negative ones from the bottom, scaled by sqrt|w|:
+  // z = the dense columns and v of kept row t, the first nz entries of its compressed row in xk.
+  Index np = 0, nn = 0, m = 0;
+  for (Index t = t0; t < t1; ++t) {
+    const double wt = w[t];
+    if (wt == 0.0) continue;
+    const double sw = std::sqrt(std::abs(wt));
+    const Index slot = wt > 0.0 ? np++ : kGramBlock - 1 - nn++;
+    const double* x = ws.xk.row(t).data();
+    double* z = ws.zs.row(slot).data();
+    for (Index a = 0; a < nz; ++a) z[a] = sw * x[a];
+    ws.blk_slot[static_cast<std::size_t>(m)] = slot;
+    ws.blk_coef(m) = wt > 0.0 ? sw : -sw;  // coef * (sqrt|w| z) = w z
+    ws.blk_t[static_cast<std::size_t>(m)] = t;
+    ++m;
+    const std::uint16_t* lev = ws.lk.row(t).data();
+    for (Index a = 0; a < n_groups; ++a)
+      for (Index b = a + 1; b < n_groups; ++b)
+        acc.level_cross(d.groups[static_cast<std::size_t>(b)].offset + lev[b],
+                        d.groups[static_cast<std::size_t>(a)].offset + lev[a]) += wt;
+  }
+  if (np > 0) add_gram_lower(acc.dense_pos, ws.zs.topRows(np).leftCols(nz));
+  if (nn > 0) add_gram_lower(acc.dense_neg, ws.zs.bottomRows(nn).leftCols(nz));
+  // Level sums S_j += w z level by level: the block's rows counting-sorted by level, then rows_axpy with the
+  // sum in registers (a row-by-row scatter stalls on store forwarding when consecutive rows share a level).
+  for (Index a = 0; a < n_groups; ++a) {
+    const DummyGroup& grp = d.groups[static_cast<std::size_t>(a)];
+    const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
+    Index* start = ws.level_start.data();
+    std::fill(start, start + n_codes + 1, Index{0});
+    for (Index k = 0; k < m; ++k) ++start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a) + 1];
+    for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
+    for (Index k = 0; k < m; ++k) {
+      const Index to = start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a)]++;
+      ws.blk_order[static_cast<std::size_t>(to)] = ws.blk_slot[static_cast<std::size_t>(k)];
+      ws.blk_coef_sorted(to) = ws.blk_coef(k);
+    }
+    // start[c] is now the end of code c's run.
+    for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
+      if (start[c] > first)
+        rows_axpy(ws.zs.data(), zstride, ws.blk_order.data() + first, start[c] - first,
+                  ws.blk_coef_sorted.data() + first, acc.level_sums.row(grp.offset + c).data());
+  }
+}
+
+void gram_end(const Problem& pr, CoxGramSums& acc, Eigen::Ref<Eigen::MatrixXd> g) {
+  const SharedDesign& d = pr.d;
+  const Index n_dense = d.n_dense();
+  acc.dense_pos.triangularView<Eigen::Lower>() -= acc.dense_neg;
   // Assemble into the lower triangle of g in design order (v at n_cov).
   auto col_of = [&](Index a) { return a < n_dense ? d.dense_cols[static_cast<std::size_t>(a)] : d.n_cov(); };
   auto add = [&](Index i, Index j, double x) {
     if (i >= j) g(i, j) += x;
     else g(j, i) += x;
   };
-  expand_level_gram(d, nz, dense, ws.level_sums, ws.level_cross, col_of, add);
+  expand_level_gram(d, n_dense + 1, acc.dense_pos, acc.level_sums, acc.level_cross, col_of, add);
+}
+
+void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::MatrixXd> g, CoxWorkspace& ws) {
+  CoxGramSums& acc = ws.gram_sums[0];
+  gram_begin(pr, acc, ws);
+  for (Index t0 = 0; t0 < pr.n_obs; t0 += kGramBlock) gram_rows(pr, w, t0, std::min(t0 + kGramBlock, pr.n_obs), acc, ws);
+  gram_end(pr, acc, g);
 }
 
 }  // namespace pwas::kernels::cox_detail

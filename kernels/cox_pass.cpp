@@ -25,12 +25,13 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
   PWAS_ASSERT(s.n_samples() == n && static_cast<Index>(keep.size()) == n);
   PWAS_ASSERT(weights.empty() || static_cast<Index>(weights.size()) == n);
   const Index stride = d.c_rows.cols();
-  PWAS_ASSERT(stride > n_cov);
+  const Index zstride = d.z_rows.cols();
+  PWAS_ASSERT(stride > n_cov && zstride > d.n_dense());
   // Sized on first use and whenever a fit brings another design width, sample count or more tie groups (one
   // workspace per thread serves every analysis and outcome); then no allocation per fit.
   const Index n_groups = s.n_groups();
-  if (ws.xk.rows() != n || ws.xk.cols() != stride) {
-    ws.xk.setZero(n, stride);
+  if (ws.xk.rows() != n || ws.xk.cols() != zstride || ws.xs.cols() != stride) {
+    ws.xk.setZero(n, zstride);
     ws.xs.setZero(kBlock, stride);
     ws.xs2.setZero(kBlock, stride);
     ws.rank.resize(0, 0);
@@ -110,21 +111,20 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
   if (v != nullptr)
     for (Index t = 0; t < pr.n_obs; ++t) pr.abs_max_v = std::max(pr.abs_max_v, std::abs(v[ws.rows[static_cast<std::size_t>(t)]] - pr.mean_v));
   if (!copy_rows) return;
-  ws.xd.setZero(stride);
   if (ws.lk.rows() != n || ws.lk.cols() != d.level.cols()) ws.lk.resize(n, d.level.cols());
   // Design rows in risk-set order are random reads: fetch a few rows ahead (latency, not bandwidth, bounds a gather).
   constexpr Index kAhead = 8;
-  const auto row_bytes = static_cast<std::size_t>(stride) * sizeof(double);
+  const auto row_bytes = static_cast<std::size_t>(zstride) * sizeof(double);
+  const Index nd = d.n_dense();
   for (Index t = 0; t < pr.n_obs; ++t) {
     if (t + kAhead < pr.n_obs) {
-      const char* ahead = reinterpret_cast<const char*>(d.c_rows.row(ws.rows[static_cast<std::size_t>(t + kAhead)]).data());
+      const char* ahead = reinterpret_cast<const char*>(d.z_rows.row(ws.rows[static_cast<std::size_t>(t + kAhead)]).data());
       for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
     }
     const Index i = ws.rows[static_cast<std::size_t>(t)];
-    ws.xk.row(t) = d.c_rows.row(i);
+    ws.xk.row(t) = d.z_rows.row(i);
     ws.lk.row(t) = d.level.row(i);
-    ws.xk(t, n_cov) = v != nullptr ? v[i] - pr.mean_v : 0.0;
-    if (ws.dk[static_cast<std::size_t>(t)]) ws.xd.noalias() += ws.wk(t) * ws.xk.row(t).transpose();
+    ws.xk(t, nd) = v != nullptr ? v[i] - pr.mean_v : 0.0;
   }
   ws.s1.setZero(stride);
   ws.e1.setZero(stride);
@@ -159,12 +159,65 @@ GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw) {
   return gt;
 }
 
+void kept_eta(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws, double* eta) {
+  const SharedDesign& d = pr.d;
+  const Index nd = d.n_dense();
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  // theta in the compressed layout: dense columns and v; per level code the dummy's coefficient (code 0: none),
+  // and kappa = sum_j m_j theta_j for the centring of the dummies (c_j = 1{level = j} - m_j).
+  ws.zt.setZero(ws.xk.cols());
+  for (Index a = 0; a < nd; ++a) ws.zt(a) = theta(d.dense_cols[static_cast<std::size_t>(a)]);
+  ws.zt(nd) = theta(d.n_cov());
+  ws.lt.setZero(d.level_rows);
+  double kappa = 0.0;
+  for (const DummyGroup& g : d.groups)
+    for (std::size_t k = 0; k < g.cols.size(); ++k) {
+      ws.lt(g.offset + 1 + static_cast<Index>(k)) = theta(g.cols[k]);
+      kappa += d.mean(g.cols[k]) * theta(g.cols[k]);
+    }
+  rows_dot(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, ws.zt.data(), eta);
+  for (Index t = 0; t < pr.n_obs; ++t) {
+    double e = eta[t] - kappa;
+    const std::uint16_t* lev = ws.lk.row(t).data();
+    for (Index g = 0; g < n_groups; ++g) e += ws.lt(d.groups[static_cast<std::size_t>(g)].offset + lev[g]);
+    eta[t] = e;
+  }
+}
+
+namespace {
+
+// Sums in the compressed layout [dense columns, v] (z) and per level code (lev) as X's sums in design order:
+// (X'w)_j = L_j - m_j sum w for a dummy column j, sum w = the intercept's entry.
+void expand(const SharedDesign& d, const double* z, const double* lev, double* out) {
+  const Index nd = d.n_dense();
+  for (Index a = 0; a < nd; ++a) out[d.dense_cols[static_cast<std::size_t>(a)]] = z[a];
+  out[d.n_cov()] = z[nd];
+  for (const DummyGroup& g : d.groups)
+    for (std::size_t k = 0; k < g.cols.size(); ++k)
+      out[g.cols[k]] = lev[g.offset + 1 + static_cast<Index>(k)] - d.mean(g.cols[k]) * z[0];
+}
+
+}  // namespace
+
+void kept_cross(const Problem& pr, const double* w, CoxWorkspace& ws, Eigen::VectorXd& out) {
+  const SharedDesign& d = pr.d;
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  ws.zt.setZero(ws.xk.cols());
+  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, w, ws.zt.data());
+  ws.lt.setZero(d.level_rows);
+  for (Index t = 0; t < pr.n_obs; ++t) {
+    const std::uint16_t* lev = ws.lk.row(t).data();
+    for (Index g = 0; g < n_groups; ++g) ws.lt(d.groups[static_cast<std::size_t>(g)].offset + lev[g]) += w[t];
+  }
+  out.setZero(d.c_rows.cols());
+  expand(d, ws.zt.data(), ws.lt.data(), out.data());
+}
+
 double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {
   const Index n_obs = pr.n_obs;
-  const Index stride = ws.xk.cols();
-  PWAS_ASSERT(theta.size() == stride);
+  PWAS_ASSERT(theta.size() == pr.d.c_rows.cols());
   double* eta = ws.eta.data();
-  rows_dot(ws.xk.data(), stride, ws.ident.data(), n_obs, theta.data(), eta);
+  kept_eta(pr, theta, ws, eta);
   // exp(eta - max) cannot overflow; the shift cancels from every ratio and adds c per event term to log D.
   const double shift = ws.eta.head(n_obs).maxCoeff();
   ws.r.head(n_obs).array() = ws.wk.head(n_obs).array() * (ws.eta.head(n_obs).array() - shift).exp();
@@ -208,36 +261,79 @@ double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& 
   return loglik;
 }
 
-void score(const Problem& pr, CoxWorkspace& ws) {
-  ws.u.setZero(ws.xk.cols());
-  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, ws.resid.data(), ws.u.data());
-}
+void score(const Problem& pr, CoxWorkspace& ws) { kept_cross(pr, ws.resid.data(), ws, ws.u); }
 
 Index information(const Problem& pr, CoxWorkspace& ws) {
+  // One pass over the kept rows, block by block (a block of xk stays in L2 for its three uses): the weighted
+  // Gram sum omega x x', the score X'm, and the rank rows, which need S1 and e1 at each group with deaths:
+  // running sums of r x in the compressed layout (dense columns and v; per level code), expanded to design order
+  // where a group needs them.
+  const SharedDesign& d = pr.d;
   const Index p = pr.p;
-  ws.info.setZero(p, p);
-  compressed_gram(pr, ws.omega.data(), ws.info, ws);
-  ws.s1.setZero(ws.xk.cols());
-  ws.e1.setZero(ws.xk.cols());
-  Index nr = 0;
-  for (Index g = 0; g < pr.n_groups; ++g) {
-    if (ws.gfirst[static_cast<std::size_t>(g)]) ws.s1.setZero();
-    const bool events = ws.rank_coef(g, 0) != 0.0;
-    if (events) ws.e1.setZero();
-    for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t) {
-      const auto x = ws.xk.row(t);
-      ws.s1.noalias() += ws.r(t) * x.transpose();
-      if (ws.dk[static_cast<std::size_t>(t)]) ws.e1.noalias() += ws.r(t) * x.transpose();
-    }
-    if (!events) continue;
-    const double l11 = ws.rank_coef(g, 0), l21 = ws.rank_coef(g, 1), l22 = ws.rank_coef(g, 2);
-    ws.rank_group[static_cast<std::size_t>(nr)] = g;
-    ws.rank.row(nr++) = (l11 * ws.s1 + l21 * ws.e1).transpose();
-    if (l21 != 0.0) {  // Efron groups of more than one (weighted) death
-      ws.rank_group[static_cast<std::size_t>(nr)] = g;
-      ws.rank.row(nr++) = (l22 * ws.e1).transpose();
+  const Index zstride = ws.xk.cols();
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  const Index stride = d.c_rows.cols();
+  CoxGramSums& acc = ws.gram_sums[0];
+  gram_begin(pr, acc, ws);
+  ws.zt.setZero(zstride);
+  ws.lt.setZero(d.level_rows);
+  ws.zs1.setZero(zstride);
+  ws.ze1.setZero(zstride);
+  ws.ls1.setZero(d.level_rows);
+  ws.le1.setZero(d.level_rows);
+  ws.s1.setZero(stride);
+  ws.e1.setZero(stride);
+  Index nr = 0, g = 0;
+  for (Index t0 = 0; t0 < pr.n_obs; t0 += kGramBlock) {
+    const Index t1 = std::min(t0 + kGramBlock, pr.n_obs);
+    gram_rows(pr, ws.omega.data(), t0, t1, acc, ws);
+    rows_axpy(ws.xk.data(), zstride, ws.ident.data() + t0, t1 - t0, ws.resid.data() + t0, ws.zt.data());
+    for (Index t = t0; t < t1; ++t) {
+      if (t == ws.gstart[static_cast<std::size_t>(g)]) {
+        if (ws.gfirst[static_cast<std::size_t>(g)]) {
+          ws.zs1.setZero();
+          ws.ls1.setZero();
+        }
+        if (ws.rank_coef(g, 0) != 0.0) {
+          ws.ze1.setZero();
+          ws.le1.setZero();
+        }
+      }
+      const double rt = ws.r(t);
+      const double* x = ws.xk.row(t).data();
+      const std::uint16_t* lev = ws.lk.row(t).data();
+      double* zs1 = ws.zs1.data();
+      for (Index a = 0; a < zstride; ++a) zs1[a] += rt * x[a];
+      for (Index k = 0; k < n_groups; ++k) {
+        const Index row = d.groups[static_cast<std::size_t>(k)].offset + lev[k];
+        ws.ls1(row) += rt;
+        ws.lt(row) += ws.resid(t);
+      }
+      if (ws.dk[static_cast<std::size_t>(t)]) {
+        double* ze1 = ws.ze1.data();
+        for (Index a = 0; a < zstride; ++a) ze1[a] += rt * x[a];
+        for (Index k = 0; k < n_groups; ++k) ws.le1(d.groups[static_cast<std::size_t>(k)].offset + lev[k]) += rt;
+      }
+      if (t + 1 < ws.gstart[static_cast<std::size_t>(g) + 1]) continue;
+      // The last row of group g.
+      if (ws.rank_coef(g, 0) != 0.0) {
+        expand(d, ws.zs1.data(), ws.ls1.data(), ws.s1.data());
+        expand(d, ws.ze1.data(), ws.le1.data(), ws.e1.data());
+        const double l11 = ws.rank_coef(g, 0), l21 = ws.rank_coef(g, 1), l22 = ws.rank_coef(g, 2);
+        ws.rank_group[static_cast<std::size_t>(nr)] = g;
+        ws.rank.row(nr++) = (l11 * ws.s1 + l21 * ws.e1).transpose();
+        if (l21 != 0.0) {  // Efron groups of more than one (weighted) death
+          ws.rank_group[static_cast<std::size_t>(nr)] = g;
+          ws.rank.row(nr++) = (l22 * ws.e1).transpose();
+        }
+      }
+      ++g;
     }
   }
+  ws.u.setZero(stride);
+  expand(d, ws.zt.data(), ws.lt.data(), ws.u.data());
+  ws.info.setZero(p, p);
+  gram_end(pr, acc, ws.info);
   ws.info2.setZero(p, p);
   for (Index k0 = 0; k0 < nr; k0 += kBlock)
     add_gram_lower(ws.info2, ws.rank.middleRows(k0, std::min(kBlock, nr - k0)).leftCols(p));
@@ -248,8 +344,9 @@ Index information(const Problem& pr, CoxWorkspace& ws) {
 
 double pass(const Problem& pr, const Eigen::VectorXd& theta, bool with_information, CoxWorkspace& ws, Index* n_rank) {
   const double loglik = risk_sets(pr, theta, ws);
-  score(pr, ws);
-  *n_rank = with_information ? information(pr, ws) : 0;
+  *n_rank = 0;
+  if (with_information) *n_rank = information(pr, ws);
+  else score(pr, ws);
   return loglik;
 }
 

@@ -70,9 +70,9 @@ void km_transform(const Problem& pr, CoxWorkspace& ws) {
   ws.gt.head(pr.n_groups).array() -= sum_g / pr.n_events;
 }
 
-// Row weights of the g^power-weighted information into ws.zph_w [n_obs]: omega with Lambda -> suffix sums of
-// c_g h_g and the death term scaled by c_g, c_g = gt_g^power.
-void row_weights(const Problem& pr, int power, CoxWorkspace& ws) {
+// Row weights of the g^power-weighted information into w [n_obs]: omega with Lambda -> suffix sums of c_g h_g and
+// the death term scaled by c_g, c_g = gt_g^power.
+void row_weights(const Problem& pr, int power, CoxWorkspace& ws, Eigen::VectorXd& w) {
   auto c = [&](Index g) { return power == 1 ? ws.gt(g) : ws.gt(g) * ws.gt(g); };
   double lam = 0.0;
   for (Index g = pr.n_groups - 1; g >= 0; --g) {
@@ -82,7 +82,7 @@ void row_weights(const Problem& pr, int power, CoxWorkspace& ws) {
   }
   for (Index g = 0; g < pr.n_groups; ++g)
     for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
-      ws.zph_w(t) = ws.r(t) * (ws.lam(g) - (ws.dk[static_cast<std::size_t>(t)] ? c(g) * ws.a(g) : 0.0));
+      w(t) = ws.r(t) * (ws.lam(g) - (ws.dk[static_cast<std::size_t>(t)] ? c(g) * ws.a(g) : 0.0));
 }
 
 // Rank-row weights -c_g for the g^power-weighted information into ws.zph_w [n_rank].
@@ -93,27 +93,45 @@ void rank_weights(int power, CoxWorkspace& ws) {
   }
 }
 
-// The g^power-weighted information: all of it (lower triangle into out [p x p]) or, with only_v, its column
-// of v (into row n_cov of out, the lower triangle's) by O(n p) sums instead of a Gram.
-void weighted_information(const Problem& pr, int power, bool only_v, Eigen::Ref<Eigen::MatrixXd> out, CoxWorkspace& ws) {
+// Column v of the g^power-weighted information (into row n_cov of out, the lower triangle's) by O(n p) sums:
+// sum_t w_t v_t x_t - sum_k c_k (rank_k . e_v) rank_k.
+void weighted_column_v(const Problem& pr, int power, Eigen::Ref<Eigen::MatrixXd> out, CoxWorkspace& ws) {
   const Index n_cov = pr.d.n_cov();
-  const Index stride = ws.xk.cols();
+  const Index stride = pr.d.c_rows.cols();
   out.setZero();
-  row_weights(pr, power, ws);
-  if (!only_v) {
-    compressed_gram(pr, ws.zph_w.data(), out, ws);
-    rank_weights(power, ws);
-    signed_gram(ws.rank, ws.zph_w, ws.n_rank, out, ws);
-    return;
-  }
-  // column v: sum_t w_t v_t x_t - sum_k c_k (rank_k . e_v) rank_k
-  ws.trial.setZero(stride);
-  for (Index t = 0; t < pr.n_obs; ++t) ws.resid(t) = ws.zph_w(t) * ws.xk(t, n_cov);
-  rows_axpy(ws.xk.data(), stride, ws.ident.data(), pr.n_obs, ws.resid.data(), ws.trial.data());
+  row_weights(pr, power, ws, ws.zph_w);
+  const Index nd = pr.d.n_dense();
+  for (Index t = 0; t < pr.n_obs; ++t) ws.resid(t) = ws.zph_w(t) * ws.xk(t, nd);
+  kept_cross(pr, ws.resid.data(), ws, ws.trial);
   rank_weights(power, ws);
   for (Index k = 0; k < ws.n_rank; ++k) ws.resid(k) = ws.zph_w(k) * ws.rank(k, n_cov);
   rows_axpy(ws.rank.data(), stride, ws.ident.data(), ws.n_rank, ws.resid.data(), ws.trial.data());
   out.row(n_cov).head(n_cov + 1) = ws.trial.head(n_cov + 1).transpose();  // as the lower triangle holds it
+}
+
+// Both g- and g^2-weighted informations in full (lower triangles into ig and igg [p x p]) from one pass over the
+// kept rows: two weighted Grams side by side, then the rank rows' signed Grams weighted by -g_k and -g_k^2.
+void weighted_informations(const Problem& pr, Eigen::Ref<Eigen::MatrixXd> ig, Eigen::Ref<Eigen::MatrixXd> igg,
+                           CoxWorkspace& ws) {
+  ig.setZero();
+  igg.setZero();
+  Eigen::VectorXd& w1 = ws.zph_w;
+  Eigen::VectorXd& w2 = ws.eta;  // scratch: the linear predictor is not needed after the fit's last pass
+  row_weights(pr, 1, ws, w1);
+  row_weights(pr, 2, ws, w2);
+  gram_begin(pr, ws.gram_sums[0], ws);
+  gram_begin(pr, ws.gram_sums[1], ws);
+  for (Index t0 = 0; t0 < pr.n_obs; t0 += kGramBlock) {
+    const Index t1 = std::min(t0 + kGramBlock, pr.n_obs);
+    gram_rows(pr, w1.data(), t0, t1, ws.gram_sums[0], ws);
+    gram_rows(pr, w2.data(), t0, t1, ws.gram_sums[1], ws);
+  }
+  gram_end(pr, ws.gram_sums[0], ig);
+  gram_end(pr, ws.gram_sums[1], igg);
+  rank_weights(1, ws);
+  signed_gram(ws.rank, ws.zph_w, ws.n_rank, ig, ws);
+  rank_weights(2, ws);
+  signed_gram(ws.rank, ws.zph_w, ws.n_rank, igg, ws);
 }
 
 // Entry (k, l) of a lower-triangle-filled matrix.
@@ -133,25 +151,29 @@ void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
   km_transform(pr, ws);
 
   // U_g = X' m_g, m_g = gt_g w delta - omega_g: the score's terms per event group weighted by g.
-  row_weights(pr, 1, ws);
+  row_weights(pr, 1, ws, ws.zph_w);
   for (Index g = 0; g < pr.n_groups; ++g)
     for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
       ws.resid(t) = (ws.dk[static_cast<std::size_t>(t)] ? ws.gt(g) * ws.wk(t) : 0.0) - ws.zph_w(t);
   Eigen::VectorXd& ug = ws.u;
-  ug.setZero(ws.xk.cols());
-  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, ws.resid.data(), ug.data());
+  kept_cross(pr, ws.resid.data(), ws, ug);
   ws.zph_u.setZero(2 * q);
   for (Index k = 0; k < q; ++k) ws.zph_u(q + k) = ug(ws.cols[k]);
 
-  ws.info2.resize(p, p);  // I_g, then I_gg (the fit's information in ws.info is kept)
-  weighted_information(pr, 1, !global, ws.info2, ws);
+  // I_g and I_gg (the fit's information in ws.info is kept): in full for GLOBAL, else their columns of v.
+  ws.info2.resize(p, p);
+  ws.info3.resize(p, p);
+  if (global) {
+    weighted_informations(pr, ws.info2, ws.info3, ws);
+  } else {
+    weighted_column_v(pr, 1, ws.info2, ws);
+    weighted_column_v(pr, 2, ws.info3, ws);
+  }
   for (Index l = 0; l < q; ++l)
-    for (Index k = 0; k < q; ++k)
+    for (Index k = 0; k < q; ++k) {
       if (global || k == q - 1) ws.zph(q + k, l) = ws.zph(l, q + k) = lower(ws.info2, ws.cols[k], ws.cols[l]);
-  weighted_information(pr, 2, !global, ws.info2, ws);
-  for (Index l = 0; l < q; ++l)
-    for (Index k = 0; k < q; ++k)
-      if (global || (k == q - 1 && l == q - 1)) ws.zph(q + k, q + l) = lower(ws.info2, ws.cols[k], ws.cols[l]);
+      if (global || (k == q - 1 && l == q - 1)) ws.zph(q + k, q + l) = lower(ws.info3, ws.cols[k], ws.cols[l]);
+    }
 
   if (global) {
     ws.ldlt_global.compute(ws.zph);
