@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real MPI runs: the output files of `pwas run` must be byte-identical for any number of ranks and threads.
+# Real MPI runs: the output files of `pwas run` (logistic, linear and Cox analyses) must be byte-identical for any
+# number of ranks and threads, i.e. however proteins fall into blocks and batches of lanes.
 # Usage: decomposition_test.sh PWAS MPIEXEC WORKDIR "RANKSxTHREADS ..."
 set -euo pipefail
 pwas=$1 mpiexec=$2 work=$3
@@ -25,6 +26,23 @@ model = "linear"
 outcome = "protein"
 predictor = "isolation"
 covariates = ["age", "sex", "bmi"]
+[[survival]]
+name = "cvd"
+baseline = "date_baseline"
+event_date = "date_cvd"
+death_date = "date_death"
+censor_date = "2022-11-30"
+[[survival]]
+name = "death"
+baseline = "date_baseline"
+event_date = "date_death"
+censor_date = "2022-11-30"
+[[analysis]]
+name = "cox"
+model = "cox"
+outcome = ["cvd", "death"]
+covariates = ["age", "sex", "centre", "bmi", "smoking"]
+categorical = ["centre"]
 TOML
 
 reference=""
@@ -36,7 +54,7 @@ for cell in $grid; do
     reference=$out
     continue
   fi
-  for f in logit.tsv prot_outcome.tsv results.h5; do
+  for f in logit.tsv prot_outcome.tsv cox.tsv results.h5; do
     if ! cmp -s "$reference/$f" "$out/$f"; then
       echo "FAIL: $f differs between $(basename "$reference") and $(basename "$out")" >&2
       exit 1
@@ -48,11 +66,13 @@ done
 sed 's/^block_proteins = 5$/block_proteins = 5\nschedule = "static"/' "$work/config.toml" > "$work/static.toml"
 "$mpiexec" -n 3 --bind-to none "$pwas" run "$work/static.toml" --out "$work/out_static" --threads 1 --quiet
 grep -q "static scheduling" "$work/out_static/run.log" || { echo "FAIL: schedule = static not used" >&2; exit 1; }
-for f in logit.tsv prot_outcome.tsv; do
+for f in logit.tsv prot_outcome.tsv cox.tsv; do
   cmp -s "$reference/$f" "$work/out_static/$f" || { echo "FAIL: $f differs under static scheduling" >&2; exit 1; }
 done
 echo "ok: static scheduling on 3 ranks byte-identical"
 grep -q "dynamic scheduling" "$work/out_3x1/run.log" || { echo "FAIL: 3 ranks did not schedule dynamically" >&2; exit 1; }
 rows=$(($(wc -l < "$reference/logit.tsv") - 1))
 [[ $rows -eq 74 ]] || { echo "FAIL: expected 74 logistic rows (37 proteins passing QC x 2 exposures), got $rows" >&2; exit 1; }
+cox_ok=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ERRCODE") c = i; next } $c == "OK"' "$reference/cox.tsv" | wc -l)
+[[ $cox_ok -eq 74 ]] || { echo "FAIL: expected 74 Cox fits OK (37 proteins x 2 outcomes), got $cox_ok" >&2; exit 1; }
 grep -q "QC dropped 3 proteins" "$reference/run.log" || { echo "FAIL: QC did not drop the 3 high-missing assays" >&2; exit 1; }
