@@ -144,7 +144,7 @@ void gram_bench(benchmark::State& state, GramImpl impl) {
 void BM_GramPwas(benchmark::State& s) { gram_bench(s, GramImpl::kPwas); }
 void BM_GramEigenRankUpdate(benchmark::State& s) { gram_bench(s, GramImpl::kEigenRankUpdate); }
 void BM_GramOpenBlasDsyrk(benchmark::State& s) { gram_bench(s, GramImpl::kBlasSyrk); }
-BENCHMARK(BM_GramPwas)->ArgsProduct({{37000}, {16, 64}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GramPwas)->ArgsProduct({{37000}, {16, 32, 33, 34, 64}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GramEigenRankUpdate)->ArgsProduct({{37000}, {16, 64}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GramOpenBlasDsyrk)->ArgsProduct({{37000}, {16, 64}})->Unit(benchmark::kMillisecond);
 
