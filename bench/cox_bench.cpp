@@ -127,30 +127,40 @@ BENCHMARK(BM_FitCoxBatch)
     ->Args({40000, 61, 10, 2})
     ->Unit(benchmark::kMillisecond);
 
-// One chord pass for kLanes fits (cox_detail::cox_lane_pass) at the null estimate, every lane on all rows.
-// Args: n, p, with the information column of v (0/1).
+// One chord pass for kLanes fits at the null estimate, every lane on all rows (the rows in risk-set order, as
+// fit_cox_batch reads them). Args: n, p, kind (0 the two-sweep pass, 1 the same with the information column of v,
+// 2 the one-sweep pass of the later chord steps).
 void BM_CoxLanePass(benchmark::State& state) {
   const Setup su = make_setup(state.range(0), state.range(1), 0.1);
   const SharedDesign d = make_shared_design(su.s.raw);
   const CoxSurvival surv = make_cox_survival(su.o.time, su.o.event, su.o.stratum);
   CoxWorkspace ws;
   const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws);
+  const lane_detail::LaneRows rows{&null.risk_z, &null.risk_level};
   CoxLanePass cp;
   cp.resize(d, surv);
   for (int b = 0; b < kLanes; ++b) {
     lane_detail::load_theta(d, null.theta, true, b, cp.lp);
     for (Eigen::Index i = 0; i < d.n_samples(); ++i) {
-      cp.lp.v[static_cast<std::size_t>(i)][b] = su.s.v(i);
-      cp.lp.mask[static_cast<std::size_t>(i)][b] = 1.0;
+      const auto k = static_cast<std::size_t>(surv.position[static_cast<std::size_t>(i)]);
+      cp.lp.v[k][b] = su.s.v(i);
+      cp.lp.mask[k][b] = 1.0;
     }
   }
+  cox_detail::cox_lane_pass(d, rows, surv, CoxTies::kEfron, false, cp);  // sets the shift
   for (auto _ : state) {
-    cox_detail::cox_lane_pass(d, surv, CoxTies::kEfron, state.range(2) != 0, cp);
+    if (state.range(2) == 2) cox_detail::cox_lane_sweep(d, rows, surv, CoxTies::kEfron, cp);
+    else cox_detail::cox_lane_pass(d, rows, surv, CoxTies::kEfron, state.range(2) == 1, cp);
     benchmark::DoNotOptimize(cp.lp.score_pad.data());
   }
   state.SetItemsProcessed(state.iterations() * kLanes);
 }
-BENCHMARK(BM_CoxLanePass)->ArgNames({"n", "p", "info"})->Args({40000, 61, 0})->Args({40000, 61, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CoxLanePass)
+    ->ArgNames({"n", "p", "kind"})
+    ->Args({40000, 61, 0})
+    ->Args({40000, 61, 1})
+    ->Args({40000, 61, 2})
+    ->Unit(benchmark::kMillisecond);
 
 // Args: n, p, drop percent.
 void BM_CoxScoreScreen(benchmark::State& state) {

@@ -12,6 +12,7 @@
 #include "kernels/anderson.hpp"
 #include "kernels/assert.hpp"
 #include "kernels/cox_detail.hpp"
+#include "kernels/lane_blocks.hpp"
 #include "kernels/pvalues.hpp"
 
 namespace pwas::kernels {
@@ -285,7 +286,8 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
   const Index stride = d.c_rows.cols();
   const Problem blank{d, s, opt.ties, true, n_cov + 1};
   // Lanes need the null's fixed matrix for the chord: the same ties and covariate columns.
-  const bool null_usable = opt.chord && null != nullptr && null->ok() && null->ties == opt.ties;
+  const bool null_usable = opt.chord && null != nullptr && null->ok() && null->ties == opt.ties &&
+                           null->risk_z.rows() == n && null->risk_z.cols() == d.z_rows.cols();
   std::array<std::optional<Problem>, kLanes> pr;
   std::array<cox_detail::ChordJob, kLanes> jobs{};
   std::array<bool, kLanes> reuse{}, lanes{};
@@ -293,6 +295,8 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
   std::array<int, kLanes> null_steps{};
   CoxLanePass& cp = ws.lanes;
   bool any_lane = false;
+  const lane_detail::LaneRows rows = null_usable ? lane_detail::LaneRows{&null->risk_z, &null->risk_level}
+                                                 : lane_detail::LaneRows{};
 
   // The fits' rows and counts (no copies of design rows yet), and each lane's v and weights.
   for (std::size_t b = 0; b < n_fits; ++b) {
@@ -319,10 +323,12 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
       for (auto* a : {&cp.lp.v, &cp.lp.mask}) std::fill(a->begin(), a->end(), Lane{});
       any_lane = true;
     }
+    // Kept row t is ws.rows[t]; the lane arrays are in the risk-set order of s (its kept rows in the same order).
     for (Index t = 0; t < p.n_obs; ++t) {
-      const auto i = static_cast<std::size_t>(ws.rows[static_cast<std::size_t>(t)]);
-      cp.lp.v[i][b] = v[b][i] - p.mean_v;
-      cp.lp.mask[i][b] = ws.wk(t);
+      const Index i = ws.rows[static_cast<std::size_t>(t)];
+      const auto k = static_cast<std::size_t>(s.position[static_cast<std::size_t>(i)]);
+      cp.lp.v[k][b] = v[b][i] - p.mean_v;
+      cp.lp.mask[k][b] = ws.wk(t);
     }
     h0_scale[b] = null->fit.n_events > 0 ? p.n_events / null->fit.n_events : 1.0;
     CoxLaneState& st = ws.lane[b];
@@ -339,7 +345,7 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
 
   // The covariates-only refits on the fits' own rows, as lanes.
   if (any_lane) {
-    cox_detail::chord_lanes(opt, false, std::span(jobs.data(), n_fits), cp);
+    cox_detail::chord_lanes(opt, false, rows, std::span(jobs.data(), n_fits), cp);
     for (std::size_t b = 0; b < n_fits; ++b) {
       if (!lanes[b] || reuse[b]) continue;
       null_steps[b] = ws.lane[b].steps;
@@ -358,7 +364,7 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
       st.info.setZero(n_cov + 1, n_cov + 1);
       st.info.topLeftCorner(n_cov, n_cov) = h0_scale[b] * null->info;
     }
-    cox_detail::chord_lanes(opt, true, std::span(jobs.data(), n_fits), cp);
+    cox_detail::chord_lanes(opt, true, rows, std::span(jobs.data(), n_fits), cp);
   }
 
   // Per fit: the exact passes (the score test at the start, the Newton check at the estimate, cox.zph).
@@ -425,6 +431,13 @@ CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s, std::span<con
   null.weights.assign(weights.begin(), weights.end());
   null.active.assign(active.begin(), active.end());
   null.ties = opt.ties;
+  null.risk_z.resize(n, d.z_rows.cols());
+  null.risk_level.resize(n, d.level.cols());
+  for (Index k = 0; k < n; ++k) {
+    const Index i = s.order[static_cast<std::size_t>(k)];
+    null.risk_z.row(k) = d.z_rows.row(i);
+    null.risk_level.row(k) = d.level.row(i);
+  }
   Problem pr{d, s, opt.ties, false, n_cov + 1};
   cox_detail::prepare(pr, nullptr, keep_all, weights, ws);
   null.fit.n_obs = static_cast<int>(pr.n_weighted);

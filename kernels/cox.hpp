@@ -53,6 +53,7 @@ struct CoxSurvival {
   std::vector<Eigen::Index> group_start;   // [n_groups + 1] runs of `order` with one (stratum, time)
   std::vector<std::uint8_t> stratum_first; // [n_groups] 1 when a group is the first (latest time) of its stratum
   std::vector<Eigen::Index> time_order;    // [n_samples] rows by time descending, strata ignored (the KM of cox.zph)
+  std::vector<Eigen::Index> position;      // [n_samples] where each row stands in `order` (its inverse)
   Eigen::Index n_samples() const { return time.size(); }
   Eigen::Index n_groups() const { return static_cast<Eigen::Index>(stratum_first.size()); }
 };
@@ -89,16 +90,18 @@ struct CoxSolver {
   Eigen::LLT<Eigen::MatrixXd> llt;
 };
 
-/// The chord pass of up to kLanes Cox fits at once (cox_lanes.cpp), one per lane, over the shared design in sample
-/// order. Inputs in `lp`: theta (compressed layout), v - mean_v on each lane's kept rows (0 elsewhere) and, in
-/// lp.mask, each lane's row weights (0 on rows it leaves out). Outputs: lp.score_* = X'm, the score (m the
+/// The chord passes of up to kLanes Cox fits at once (cox_lanes.cpp), one per lane, over the shared design's rows in
+/// risk-set order. Inputs in `lp` (risk-set order): theta (compressed layout), v - mean_v on each lane's kept rows
+/// (0 elsewhere) and, in lp.mask, each lane's row weights (0 on rows it leaves out). Outputs: lp.score_* = X'm, the score (m the
 /// martingale residual); with the information column, lp.cw_* and lp.svv = X'q, the column of v of the
 /// information (q per row from the risk sets, see cox_lanes.cpp).
 struct CoxLanePass {
   LanePass lp;
   std::vector<Lane> r, m, q;             // [n_samples] w exp(eta - shift) (eta before), the two row weights
   std::vector<Lane> h, a, alpha, beta;   // [n_groups] hazard increment, Efron correction, information terms
-  Lane shift{};                          // max over kept rows of eta (per lane)
+  std::vector<Lane> s1z, e1z, s1l, e1l;  // running sums of r z (risk set, deaths): [z stride], [level rows]
+  Lane shift{};                          // the exp() shift of the pass (per lane)
+  Lane max_eta{};                        // the largest eta over each lane's rows in the last pass
   void resize(const SharedDesign& d, const CoxSurvival& s);
 };
 
@@ -151,7 +154,7 @@ struct CoxWorkspace {
   std::vector<Eigen::Index> blk_slot, blk_t, blk_order, level_start;  // [512] a block's rows: slot in zs, kept
                                         // row; slots sorted by level; [codes + 1] run starts
   Eigen::VectorXd blk_coef, blk_coef_sorted;  // [512] sign(w) sqrt|w| per row, in level order
-  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> lk;  // [n_samples x n_groups]
+  LevelCodes lk;                        // [n_samples x n_groups]
                                         // level codes of kept row t
   CoxGramSums gram_sums[2];             // two weighted Grams accumulated in one pass over the rows
   Eigen::MatrixXd hist_x, hist_s, hist_u;  // [stride x depth + 1] chord iterates, steps, scores (a ring)
@@ -187,6 +190,10 @@ struct CoxNull {
                                     // refit's fixed matrix for the chord iteration
   Eigen::MatrixXd info_c_inv;       // [n_cov x n_cov] inverse information of the active covariates (0 elsewhere)
   CoxTies ties = CoxTies::kEfron;
+  // The design's compressed rows in the risk-set order of `order` (all rows): what the batched chord passes read
+  // sequentially (fit_cox_batch).
+  RowMatrixXd risk_z;               // [n_samples x z stride]
+  LevelCodes risk_level;            // [n_samples x n_groups]
   bool ok() const { return fit.status == FitStatus::kOk && theta.size() > 0; }
 };
 

@@ -15,6 +15,9 @@ using Eigen::Index;
 
 enum class LaneState { kRunning, kConverged, kFailed };
 
+// |largest eta - shift| beyond which a sweep's fixed shift could overflow or underflow exp().
+constexpr double kMaxShiftGap = 300.0;
+
 // Lane b's score from the pass into st.u [stride]; false when not finite.
 bool take_score(const Problem& pr, const CoxLanePass& cp, int b, CoxLaneState& st) {
   st.u.setZero(st.theta.size());
@@ -60,7 +63,8 @@ LaneState step(const Problem& pr, const CoxOptions& opt, int k, CoxLaneState& st
 
 }  // namespace
 
-void chord_lanes(const CoxOptions& opt, bool with_v, std::span<ChordJob> jobs, CoxLanePass& cp) {
+void chord_lanes(const CoxOptions& opt, bool with_v, const lane_detail::LaneRows& rows, std::span<ChordJob> jobs,
+                 CoxLanePass& cp) {
   PWAS_ASSERT(!jobs.empty() && static_cast<int>(jobs.size()) <= kLanes);
   const Problem* first = nullptr;
   for (const ChordJob& j : jobs)
@@ -69,6 +73,7 @@ void chord_lanes(const CoxOptions& opt, bool with_v, std::span<ChordJob> jobs, C
   const SharedDesign& d = first->d;
   const Index pc = d.n_cov();
   LaneState state[kLanes];
+  bool drifted[kLanes] = {};
   const auto n_jobs = static_cast<int>(jobs.size());
   for (int b = 0; b < kLanes; ++b) {
     const bool run = b < n_jobs && jobs[static_cast<std::size_t>(b)].run;
@@ -85,7 +90,7 @@ void chord_lanes(const CoxOptions& opt, bool with_v, std::span<ChordJob> jobs, C
     }
   }
 
-  cox_lane_pass(d, first->s, first->ties, with_v, cp);
+  cox_lane_pass(d, rows, first->s, first->ties, with_v, cp);
   for (int b = 0; b < n_jobs; ++b) {
     if (state[b] != LaneState::kRunning) continue;
     ChordJob& j = jobs[static_cast<std::size_t>(b)];
@@ -119,15 +124,33 @@ void chord_lanes(const CoxOptions& opt, bool with_v, std::span<ChordJob> jobs, C
       }
     }
     if (running == 0) return;
-    cox_lane_pass(d, first->s, first->ties, false, cp);
+    // One sweep at each lane's shift of the pass before; a lane whose largest eta moved away from its shift by
+    // more than kMaxShiftGap (exp() could overflow or underflow) takes its score from a two-sweep pass instead.
+    cox_lane_sweep(d, rows, first->s, first->ties, cp);
+    bool redo = false;
     for (int b = 0; b < n_jobs; ++b) {
       if (state[b] != LaneState::kRunning) continue;
       ChordJob& j = jobs[static_cast<std::size_t>(b)];
-      if (!take_score(*j.pr, cp, b, *j.st)) {
+      drifted[b] = !(std::abs(cp.max_eta[b] - cp.shift[b]) <= kMaxShiftGap);
+      redo = redo || drifted[b];
+      if (!drifted[b] && !take_score(*j.pr, cp, b, *j.st)) {
         state[b] = LaneState::kFailed;
         lane_detail::park(d, b, cp.lp);
       }
     }
+    const Lane next_shift = cp.max_eta;
+    if (redo) {
+      cox_lane_pass(d, rows, first->s, first->ties, false, cp);
+      for (int b = 0; b < n_jobs; ++b) {
+        if (state[b] != LaneState::kRunning || !drifted[b]) continue;
+        ChordJob& j = jobs[static_cast<std::size_t>(b)];
+        if (!take_score(*j.pr, cp, b, *j.st)) {
+          state[b] = LaneState::kFailed;
+          lane_detail::park(d, b, cp.lp);
+        }
+      }
+    }
+    cp.shift = next_shift;
   }
 }
 

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "kernels/cox.hpp"
+#include "kernels/lane_blocks.hpp"
 
 namespace pwas::kernels::cox_detail {
 
@@ -83,10 +84,16 @@ void compressed_gram(const Problem& pr, const double* w, Eigen::Ref<Eigen::Matri
 void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n, Eigen::Ref<Eigen::MatrixXd> g,
                  CoxWorkspace& ws);
 
-/// The chord pass of the lanes in cp (CoxLanePass in cox.hpp): eta = X theta, r = w exp(eta - shift) with shift the
-/// largest kept eta, the risk sets in s's order (global tie groups; a lane's rows are those of weight > 0), then
-/// U = X'm and, with info_column, X'q (cox_lanes.cpp).
-void cox_lane_pass(const SharedDesign& d, const CoxSurvival& s, CoxTies ties, bool info_column, CoxLanePass& cp);
+/// The chord pass of the lanes in cp (CoxLanePass in cox.hpp) over `rows`, d's compressed rows in s's risk-set order:
+/// eta = X theta, r = w exp(eta - shift) with shift the largest kept eta, the risk sets (global tie groups; a lane's
+/// rows are those of weight > 0), then U = X'm and, with info_column, X'q; two sweeps (cox_lanes.cpp).
+void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
+                   bool info_column, CoxLanePass& cp);
+
+/// The score U of every lane in one sweep at the shift cp.shift of an earlier pass; cp.max_eta is this pass's
+/// largest eta per lane, for the caller's check that the shift still keeps exp() in range.
+void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
+                    CoxLanePass& cp);
 
 /// The equilibrated Cholesky factor of the columns `cols` of info (lower) into sv (D I D, D = diag(I)^-1/2); false
 /// when not positive definite or its smallest squared pivot is below rcond_min.
@@ -111,7 +118,8 @@ struct ChordJob {
 /// The chord iteration of kernels/cox.cpp for the jobs with run, in lockstep: each pass (cox_lane_pass) gives every
 /// running lane its score, then each lane takes its step. with_v: the fixed matrices' row of v (column n_cov of p)
 /// comes from the first pass's information column, which completes them before they are factored.
-void chord_lanes(const CoxOptions& opt, bool with_v, std::span<ChordJob> jobs, CoxLanePass& cp);
+void chord_lanes(const CoxOptions& opt, bool with_v, const lane_detail::LaneRows& rows, std::span<ChordJob> jobs,
+                 CoxLanePass& cp);
 
 /// The cox.zph test (see cox_zph.cpp) at the point of the last risk_sets + information in ws: fills fit.ph_chisq /
 /// ph_p and, with `global`, fit.ph_global_* for the active columns ws.cols (v last).

@@ -37,6 +37,8 @@ CoxSurvival make_cox_survival(Eigen::Ref<const Eigen::VectorXd> time, std::span<
     }
   }
   s.group_start.push_back(n);
+  s.position.resize(static_cast<std::size_t>(n));
+  for (Index k = 0; k < n; ++k) s.position[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])] = k;
   s.time_order.resize(static_cast<std::size_t>(n));
   std::iota(s.time_order.begin(), s.time_order.end(), Index{0});
   std::stable_sort(s.time_order.begin(), s.time_order.end(), [&](Index a, Index b) { return time(a) > time(b); });

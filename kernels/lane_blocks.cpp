@@ -13,14 +13,15 @@ constexpr Index kScoreCols = 8;  // score accumulators held in registers while a
 }  // namespace
 
 // eta of rows [i0, i0 + m) into eta [m]. Only the dense columns of C are read (not v's column or the padding).
-void block_eta(const SharedDesign& d, const LanePass& lp, Index i0, Index m, Lane* eta) {
-  const Index stride = d.z_rows.cols();
+void block_eta(const SharedDesign& d, const LaneRows& rows, const LanePass& lp, Index i0, Index m, Lane* eta) {
+  const Index stride = rows.z->cols();
   const Index nd = d.n_dense();
-  const double* z = d.z_rows.data();
+  const Index n = rows.z->rows();
+  const double* z = rows.z->data();
   const Lane* theta = lp.theta_pad.data();
   // The next block's rows of z, v and mask, a tile's worth per tile: L3 latency hidden behind this block's work.
-  const char* ahead = reinterpret_cast<const char*>(z + std::min(i0 + m, d.n_samples()) * stride);
-  const char* ahead_end = reinterpret_cast<const char*>(z + std::min(i0 + m + kBlockRows, d.n_samples()) * stride);
+  const char* ahead = reinterpret_cast<const char*>(z + std::min(i0 + m, n) * stride);
+  const char* ahead_end = reinterpret_cast<const char*>(z + std::min(i0 + m + kBlockRows, n) * stride);
   const auto tile_bytes = static_cast<std::size_t>(kTileRows * stride) * sizeof(double);
   Index t = 0;
   for (; t + kTileRows <= m; t += kTileRows) {
@@ -42,19 +43,19 @@ void block_eta(const SharedDesign& d, const LanePass& lp, Index i0, Index m, Lan
   const auto n_groups = static_cast<Index>(d.groups.size());
   for (t = 0; t < m; ++t) {
     Lane e = eta[t] - lp.kappa;
-    const std::uint16_t* lev = d.level.row(i0 + t).data();
+    const std::uint16_t* lev = rows.level->row(i0 + t).data();
     for (Index g = 0; g < n_groups; ++g) e += lp.theta_levels[static_cast<std::size_t>(d.groups[static_cast<std::size_t>(g)].offset + lev[g])];
     eta[t] = e + lp.theta_v * lp.v[static_cast<std::size_t>(i0 + t)];
   }
 }
 
 // score [n_dense] += sum_t z_t s_t, levels(level row of each group) += s_t, sv += s_t v_t over rows [i0, i0 + m).
-void block_score(const SharedDesign& d, const LanePass& lp, Index i0, Index m, const Lane* s, Lane* score,
-                 Lane* levels, Lane& sv) {
-  const Index stride = d.z_rows.cols();
+void block_score(const SharedDesign& d, const LaneRows& rows, const LanePass& lp, Index i0, Index m, const Lane* s,
+                 Lane* score, Lane* levels, Lane& sv) {
+  const Index stride = rows.z->cols();
   // The dense columns rounded up to whole chunks where the padding allows (padding adds exact zeros).
   const Index nd = std::min(stride, (d.n_dense() + kScoreCols - 1) / kScoreCols * kScoreCols);
-  const double* z = d.z_rows.data() + i0 * stride;
+  const double* z = rows.z->data() + i0 * stride;
   Index j0 = 0;
   for (; j0 + kScoreCols <= nd; j0 += kScoreCols) {
     Lane acc[kScoreCols];
@@ -73,7 +74,7 @@ void block_score(const SharedDesign& d, const LanePass& lp, Index i0, Index m, c
   }
   const auto n_groups = static_cast<Index>(d.groups.size());
   for (Index t = 0; t < m; ++t) {
-    const std::uint16_t* lev = d.level.row(i0 + t).data();
+    const std::uint16_t* lev = rows.level->row(i0 + t).data();
     for (Index g = 0; g < n_groups; ++g) levels[d.groups[static_cast<std::size_t>(g)].offset + lev[g]] += s[t];
     sv += s[t] * lp.v[static_cast<std::size_t>(i0 + t)];
   }

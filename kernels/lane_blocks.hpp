@@ -26,13 +26,23 @@ inline Lane lane_max(Lane a, Lane b) {
   return out;
 }
 
+/// The rows a pass reads: d's compressed rows in d's own order, or a copy in another order (the Cox passes read
+/// them in risk-set order). lp.v and lp.mask are indexed in the same order.
+struct LaneRows {
+  const RowMatrixXd* z = nullptr;     // [n x z stride]
+  const LevelCodes* level = nullptr;  // [n x n_groups]
+};
+
+inline LaneRows design_rows(const SharedDesign& d) { return {&d.z_rows, &d.level}; }
+
 /// eta [m] of rows [i0, i0 + m) (m <= kBlockRows) at lp's theta; prefetches the next block's rows of z.
-void block_eta(const SharedDesign& d, const LanePass& lp, Eigen::Index i0, Eigen::Index m, Lane* eta);
+void block_eta(const SharedDesign& d, const LaneRows& rows, const LanePass& lp, Eigen::Index i0, Eigen::Index m,
+               Lane* eta);
 
 /// score [z stride] += sum_t z_t s_t (dense columns), levels [level rows] += s_t at each group's level row,
 /// sv += s_t v_t, over rows [i0, i0 + m).
-void block_score(const SharedDesign& d, const LanePass& lp, Eigen::Index i0, Eigen::Index m, const Lane* s,
-                 Lane* score, Lane* levels, Lane& sv);
+void block_score(const SharedDesign& d, const LaneRows& rows, const LanePass& lp, Eigen::Index i0, Eigen::Index m,
+                 const Lane* s, Lane* score, Lane* levels, Lane& sv);
 
 /// Lane b of lp's theta from theta [n_cov + 1] in design order (column n_cov: v, used when has_v): the dense
 /// columns, each group's level terms (code 0 stays 0) and kappa = sum over dummy columns of mean_j theta_j.

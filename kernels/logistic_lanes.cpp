@@ -64,16 +64,17 @@ void lane_score_pass(const SharedDesign& d, const double* w0, LanePass& lp) {
     std::fill(lp.level_cw.begin(), lp.level_cw.end(), Lane{});
     lp.svv = Lane{};
   }
+  const lane_detail::LaneRows rows = lane_detail::design_rows(d);
   alignas(64) Lane eta[kBlockRows];
   alignas(64) Lane r[kBlockRows];
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
     const Index m = std::min(kBlockRows, n - i0);
-    block_eta(d, lp, i0, m, eta);
+    block_eta(d, rows, lp, i0, m, eta);
     block_residuals(lp, lp.y.data(), i0, m, eta, r, lp.max_abs_eta);
-    block_score(d, lp, i0, m, r, lp.score_pad.data(), lp.level_score.data(), lp.score_v);
+    block_score(d, rows, lp, i0, m, r, lp.score_pad.data(), lp.level_score.data(), lp.score_v);
     if (w0 == nullptr) continue;
     for (Index t = 0; t < m; ++t) eta[t] = w0[i0 + t] * lp.v[static_cast<std::size_t>(i0 + t)];  // W0 v
-    block_score(d, lp, i0, m, eta, lp.cw_pad.data(), lp.level_cw.data(), lp.svv);
+    block_score(d, rows, lp, i0, m, eta, lp.cw_pad.data(), lp.level_cw.data(), lp.svv);
   }
 }
 

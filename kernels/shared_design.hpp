@@ -10,6 +10,9 @@
 
 namespace pwas::kernels {
 
+/// One level code per row and dummy group (row-major: a row's codes are contiguous).
+using LevelCodes = Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 /// Columns of the design that are 0/1 indicators with disjoint supports (the dummies of one categorical
 /// covariate, or a lone binary covariate): stored as one level code per row instead of as columns.
 struct DummyGroup {
@@ -34,7 +37,7 @@ struct SharedDesign {
   RowMatrixXd z_rows;       // [n_samples x gram_row_stride(n_dense + 1)] those columns of c, zero-padded
                             // (a spare column for the fit's own column v)
   std::vector<DummyGroup> groups;
-  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> level;  // [n_samples x n_groups]
+  LevelCodes level;         // [n_samples x n_groups]
   Eigen::Index level_rows = 0;  // sum over groups of (n_levels + 1)
 
   Eigen::Index n_samples() const { return c.rows(); }

@@ -143,8 +143,11 @@ TEST(KeptRowProjector, ResidualsAreOrthogonalToTheCovariatesOnKeptRows) {
     const Eigen::VectorXd coef = a.colPivHouseholderQr().solve(b);
     for (std::size_t t = 0; t < rows.size(); ++t)
       EXPECT_NEAR(e(rows[t]), z(rows[t]) - raw.row(rows[t]).dot(coef), 1e-10);
-    for (Eigen::Index i = 0; i < n; ++i)
-      if (!keep[static_cast<std::size_t>(i)]) EXPECT_EQ(e(i), 0.0);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!keep[static_cast<std::size_t>(i)]) {
+        EXPECT_EQ(e(i), 0.0);
+      }
+    }
   }
 }
 
