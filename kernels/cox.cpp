@@ -303,6 +303,10 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
     PWAS_ASSERT(static_cast<Index>(keep[b].size()) == n);
     pr[b].emplace(blank);
     Problem& p = *pr[b];
+    if (null_usable) {
+      p.risk_z = &null->risk_z;
+      p.risk_level = &null->risk_level;
+    }
     out[b] = empty_fit(n_cov + 1);
     reuse[b] = null != nullptr && null->ok() && null->ties == opt.ties && null->keep.size() == keep[b].size() &&
                same_mask(keep[b], null->keep) && same_mask(active[b], null->active) &&

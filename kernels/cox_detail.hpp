@@ -20,6 +20,10 @@ struct Problem {
   double n_weighted = 0.0, n_events = 0.0;  // sums of weights over kept rows, over kept events
   double mean_v = 0.0, abs_max_v = 0.0;
   bool v_constant = false;
+  // The design's rows in s's risk-set order (CoxNull::risk_z / risk_level), when at hand: prepare then copies the
+  // kept rows sequentially instead of gathering them.
+  const RowMatrixXd* risk_z = nullptr;
+  const LevelCodes* risk_level = nullptr;
 };
 
 /// One tie group's terms from S0 (risk set incl. the group), e0 (its deaths' risk) and d (their weight):

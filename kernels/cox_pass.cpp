@@ -116,6 +116,17 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
   constexpr Index kAhead = 8;
   const auto row_bytes = static_cast<std::size_t>(zstride) * sizeof(double);
   const Index nd = d.n_dense();
+  if (pr.risk_z != nullptr) {
+    // Kept rows in risk-set order are an increasing subsequence of the risk-ordered copy: a sequential read.
+    for (Index t = 0; t < pr.n_obs; ++t) {
+      const Index i = ws.rows[static_cast<std::size_t>(t)];
+      const Index k = s.position[static_cast<std::size_t>(i)];
+      ws.xk.row(t) = pr.risk_z->row(k);
+      ws.lk.row(t) = pr.risk_level->row(k);
+      ws.xk(t, nd) = v != nullptr ? v[i] - pr.mean_v : 0.0;
+    }
+    return;
+  }
   for (Index t = 0; t < pr.n_obs; ++t) {
     if (t + kAhead < pr.n_obs) {
       const char* ahead = reinterpret_cast<const char*>(d.z_rows.row(ws.rows[static_cast<std::size_t>(t + kAhead)]).data());
