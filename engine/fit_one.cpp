@@ -264,6 +264,21 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
   return term_rows(plan, std::move(base), status, beta, se, df, logistic, s, sc);
 }
 
+namespace {
+
+// prepare_protein, then the protein's blank row with OBS_CT (a batch's first step for every fit).
+io::ResultRow prepared_row(const FitPlan& plan, const float* values, const std::string& name, const FitSettings& s,
+                           FitScratch& x) {
+  prepare_protein(plan, values, s, x);
+  io::ResultRow base = blank_row(plan, name);
+  std::int64_t obs = 0;
+  for (const auto k : x.keep) obs += k;
+  base.obs_ct = obs;
+  return base;
+}
+
+}  // namespace
+
 std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
                                                   std::span<const std::string* const> names, const FitSettings& s,
                                                   std::span<FitScratch> sc) {
@@ -279,12 +294,7 @@ std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span
     std::vector<kernels::LinearWorkspace*> ws;
     for (std::size_t f = 0; f < n_fits; ++f) {
       FitScratch& x = sc[f];
-      prepare_protein(plan, values[f], s, x);
-      io::ResultRow base = blank_row(plan, *names[f]);
-      std::int64_t obs = 0;
-      for (const auto k : x.keep) obs += k;
-      base.obs_ct = obs;
-      bases.push_back(std::move(base));
+      bases.push_back(prepared_row(plan, values[f], *names[f], s, x));
       v.push_back(plan.protein_predictor ? x.protein.data() : plan.predictor_values.data());
       y.push_back(plan.protein_outcome ? x.protein.data() : plan.outcome_values.data());
       keep.emplace_back(x.keep);
@@ -307,11 +317,7 @@ std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span
     std::vector<std::size_t> fitted;
     for (std::size_t f = 0; f < n_fits; ++f) {
       FitScratch& x = sc[f];
-      prepare_protein(plan, values[f], s, x);
-      io::ResultRow base = blank_row(plan, *names[f]);
-      std::int64_t obs = 0;
-      for (const auto k : x.keep) obs += k;
-      base.obs_ct = obs;
+      io::ResultRow base = prepared_row(plan, values[f], *names[f], s, x);
       status[f] = cox_precheck(plan, x.protein, s, x, base);
       bases.push_back(std::move(base));
       if (status[f] != kernels::FitStatus::kOk) continue;
