@@ -61,9 +61,10 @@ double solve_information(CoxSolver& sv, const std::vector<Index>& cols, const Ei
 }
 
 double eta_bound(const Problem& pr, const std::vector<Index>& cols, const Eigen::VectorXd& step) {
-  double b = 0.0;
-  for (const Index j : cols) b += std::abs(step(j)) * (j < pr.d.n_cov() ? pr.d.abs_max(j) : pr.abs_max_v);
-  return b;
+  // step is 0 off the active columns (solve_information), so the design's row bound needs no mask.
+  const Index pc = pr.d.n_cov();
+  const bool v_active = !cols.empty() && cols.back() == pc;
+  return max_abs_row_bound(pr.d, step.data()) + (v_active ? std::abs(step(pc)) * pr.abs_max_v : 0.0);
 }
 
 }  // namespace cox_detail

@@ -282,7 +282,7 @@ double max_abs_linear(const Problem& pr, const Eigen::VectorXd& delta, LogisticW
 // sum_j |delta_j| max_i |x_ij|: a bound for max_i |x_i' delta| over the kept rows without a pass.
 double eta_bound(const Problem& pr, const Eigen::VectorXd& delta) {
   const Index pc = pr.d.n_cov();
-  double bound = delta.head(pc).cwiseAbs().dot(pr.d.abs_max);
+  double bound = max_abs_row_bound(pr.d, delta.data());
   if (pr.has_v) bound += std::abs(delta(pc)) * pr.abs_max_v;
   return bound;
 }

@@ -1,6 +1,7 @@
 #include "kernels/shared_design.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "kernels/assert.hpp"
@@ -79,6 +80,19 @@ SharedDesign make_shared_design(Eigen::MatrixXd raw) {
   add_gram_lower(d.gram, d.c_rows.leftCols(p));
   fill_upper_from_lower(d.gram);
   return d;
+}
+
+double max_abs_row_bound(const SharedDesign& d, const double* delta) {
+  double bound = 0.0;
+  for (const Eigen::Index j : d.dense_cols) bound += std::abs(delta[j]) * d.abs_max(j);
+  for (const DummyGroup& g : d.groups) {
+    double kappa = 0.0;
+    for (const Eigen::Index j : g.cols) kappa += d.mean(j) * delta[j];
+    double group = std::abs(kappa);
+    for (const Eigen::Index j : g.cols) group = std::max(group, std::abs(delta[j] - kappa));
+    bound += group;
+  }
+  return bound;
 }
 
 }  // namespace pwas::kernels

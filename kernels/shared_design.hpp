@@ -45,6 +45,12 @@ struct SharedDesign {
   Eigen::Index n_dense() const { return static_cast<Eigen::Index>(dense_cols.size()); }
 };
 
+/// An upper bound on max_i |c_i' delta| over the rows of d (delta in design order, entries [0, n_cov)): the dense
+/// columns' |delta_j| max_i |c_ij| summed, plus per dummy group the largest of |delta_l - kappa| over its levels l
+/// and |kappa| (its reference level), kappa = sum over the group's columns of m_j delta_j. A row has one level per
+/// group, so a group adds one of those values, where summing |delta_j| max |c_ij| over its columns would add all.
+double max_abs_row_bound(const SharedDesign& d, const double* delta);
+
 /// Centres columns 1.. of `raw` [n_samples x n_cov], forms the Gram matrix and the compressed layout
 /// (dummy groups: consecutive 0/1 columns, other than the intercept, with at most one 1 per row).
 SharedDesign make_shared_design(Eigen::MatrixXd raw);
