@@ -43,8 +43,12 @@ void prepare(Problem& pr, const double* v, std::span<const std::uint8_t> keep, s
 /// eta [n_obs] = X theta [stride, design order] over the kept rows, from their compressed rows (ws.xk, ws.lk).
 void kept_eta(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws, double* eta);
 
-/// out [stride, design order; 0 beyond p] = X'w = sum over kept rows t of w_t x_t, from the compressed rows.
+/// out [stride, design order; 0 beyond p] = X'w = sum over kept rows t of w_t x_t, from the compressed rows. Also in
+/// pieces, for passes that read the rows block by block: begin, rows [t0, t1) (sums in ws.zt, ws.lt), end.
 void kept_cross(const Problem& pr, const double* w, CoxWorkspace& ws, Eigen::VectorXd& out);
+void kept_cross_begin(const Problem& pr, CoxWorkspace& ws);
+void kept_cross_rows(const Problem& pr, const double* w, Eigen::Index t0, Eigen::Index t1, CoxWorkspace& ws);
+void kept_cross_end(const Problem& pr, CoxWorkspace& ws, Eigen::VectorXd& out);
 
 /// At theta [stride] (0 at the intercept, at inactive columns and beyond p): eta = X theta, r = w exp(eta -
 /// max eta) and the scalars of the risk sets; returns the log partial likelihood.

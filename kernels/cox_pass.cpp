@@ -210,18 +210,30 @@ void expand(const SharedDesign& d, const double* z, const double* lev, double* o
 
 }  // namespace
 
-void kept_cross(const Problem& pr, const double* w, CoxWorkspace& ws, Eigen::VectorXd& out) {
+void kept_cross_begin(const Problem& pr, CoxWorkspace& ws) {
+  ws.zt.setZero(ws.xk.cols());
+  ws.lt.setZero(pr.d.level_rows);
+}
+
+void kept_cross_rows(const Problem& pr, const double* w, Index t0, Index t1, CoxWorkspace& ws) {
   const SharedDesign& d = pr.d;
   const auto n_groups = static_cast<Index>(d.groups.size());
-  ws.zt.setZero(ws.xk.cols());
-  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data(), pr.n_obs, w, ws.zt.data());
-  ws.lt.setZero(d.level_rows);
-  for (Index t = 0; t < pr.n_obs; ++t) {
+  rows_axpy(ws.xk.data(), ws.xk.cols(), ws.ident.data() + t0, t1 - t0, w + t0, ws.zt.data());
+  for (Index t = t0; t < t1; ++t) {
     const std::uint16_t* lev = ws.lk.row(t).data();
     for (Index g = 0; g < n_groups; ++g) ws.lt(d.groups[static_cast<std::size_t>(g)].offset + lev[g]) += w[t];
   }
-  out.setZero(d.c_rows.cols());
-  expand(d, ws.zt.data(), ws.lt.data(), out.data());
+}
+
+void kept_cross_end(const Problem& pr, CoxWorkspace& ws, Eigen::VectorXd& out) {
+  out.setZero(pr.d.c_rows.cols());
+  expand(pr.d, ws.zt.data(), ws.lt.data(), out.data());
+}
+
+void kept_cross(const Problem& pr, const double* w, CoxWorkspace& ws, Eigen::VectorXd& out) {
+  kept_cross_begin(pr, ws);
+  kept_cross_rows(pr, w, 0, pr.n_obs, ws);
+  kept_cross_end(pr, ws, out);
 }
 
 double risk_sets(const Problem& pr, const Eigen::VectorXd& theta, CoxWorkspace& ws) {

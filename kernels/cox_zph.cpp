@@ -109,10 +109,11 @@ void weighted_column_v(const Problem& pr, int power, Eigen::Ref<Eigen::MatrixXd>
   out.row(n_cov).head(n_cov + 1) = ws.trial.head(n_cov + 1).transpose();  // as the lower triangle holds it
 }
 
-// Both g- and g^2-weighted informations in full (lower triangles into ig and igg [p x p]) from one pass over the
-// kept rows: two weighted Grams side by side, then the rank rows' signed Grams weighted by -g_k and -g_k^2.
+// Both g- and g^2-weighted informations in full (lower triangles into ig and igg [p x p]) and X'm_g (m_g in
+// ws.resid; into ug) from one pass over the kept rows: two weighted Grams side by side, then the rank rows'
+// signed Grams weighted by -g_k and -g_k^2.
 void weighted_informations(const Problem& pr, Eigen::Ref<Eigen::MatrixXd> ig, Eigen::Ref<Eigen::MatrixXd> igg,
-                           CoxWorkspace& ws) {
+                           Eigen::VectorXd& ug, CoxWorkspace& ws) {
   ig.setZero();
   igg.setZero();
   Eigen::VectorXd& w1 = ws.zph_w;
@@ -121,11 +122,14 @@ void weighted_informations(const Problem& pr, Eigen::Ref<Eigen::MatrixXd> ig, Ei
   row_weights(pr, 2, ws, w2);
   gram_begin(pr, ws.gram_sums[0], ws);
   gram_begin(pr, ws.gram_sums[1], ws);
+  kept_cross_begin(pr, ws);
   for (Index t0 = 0; t0 < pr.n_obs; t0 += kGramBlock) {
     const Index t1 = std::min(t0 + kGramBlock, pr.n_obs);
     gram_rows(pr, w1.data(), t0, t1, ws.gram_sums[0], ws);
     gram_rows(pr, w2.data(), t0, t1, ws.gram_sums[1], ws);
+    kept_cross_rows(pr, ws.resid.data(), t0, t1, ws);
   }
+  kept_cross_end(pr, ws, ug);
   gram_end(pr, ws.gram_sums[0], ig);
   gram_end(pr, ws.gram_sums[1], igg);
   rank_weights(1, ws);
@@ -155,20 +159,20 @@ void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
   for (Index g = 0; g < pr.n_groups; ++g)
     for (Index t = ws.gstart[static_cast<std::size_t>(g)]; t < ws.gstart[static_cast<std::size_t>(g) + 1]; ++t)
       ws.resid(t) = (ws.dk[static_cast<std::size_t>(t)] ? ws.gt(g) * ws.wk(t) : 0.0) - ws.zph_w(t);
+  // With I_g and I_gg (the fit's information in ws.info is kept): in full for GLOBAL (one pass with U_g), else
+  // their columns of v.
   Eigen::VectorXd& ug = ws.u;
-  kept_cross(pr, ws.resid.data(), ws, ug);
-  ws.zph_u.setZero(2 * q);
-  for (Index k = 0; k < q; ++k) ws.zph_u(q + k) = ug(ws.cols[k]);
-
-  // I_g and I_gg (the fit's information in ws.info is kept): in full for GLOBAL, else their columns of v.
   ws.info2.resize(p, p);
   ws.info3.resize(p, p);
   if (global) {
-    weighted_informations(pr, ws.info2, ws.info3, ws);
+    weighted_informations(pr, ws.info2, ws.info3, ug, ws);
   } else {
+    kept_cross(pr, ws.resid.data(), ws, ug);
     weighted_column_v(pr, 1, ws.info2, ws);
     weighted_column_v(pr, 2, ws.info3, ws);
   }
+  ws.zph_u.setZero(2 * q);
+  for (Index k = 0; k < q; ++k) ws.zph_u(q + k) = ug(ws.cols[k]);
   for (Index l = 0; l < q; ++l)
     for (Index k = 0; k < q; ++k) {
       if (global || k == q - 1) ws.zph(q + k, l) = ws.zph(l, q + k) = lower(ws.info2, ws.cols[k], ws.cols[l]);
