@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/cox_detail.hpp"
 #include "kernels/cox_perm.hpp"
+#include "kernels/lane_blocks.hpp"
 #include "kernels/resampling.hpp"
 
 #include <algorithm>
@@ -491,6 +493,73 @@ TEST(CoxBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
       EXPECT_EQ(a.ph_chisq, b.ph_chisq) << order[k];
       EXPECT_EQ(a.ph_global_chisq, b.ph_global_chisq) << order[k];
     }
+  }
+}
+
+
+TEST(CoxLanes, OneSweepAndTwoSweepScoresEqualTheSingleFitScore) {
+  // The chord's passes give each lane its score U = X'm at the lane's theta: the two-sweep pass (suffix sums, then
+  // X'm) and the one-sweep pass (running sums of r x) must both equal the per-fit evaluation (cox_detail::pass) on
+  // the lane's rows, with strata, Efron ties and lanes that keep different rows; the two-sweep pass's information
+  // column of v must equal the per-fit information's.
+  const auto study = testing::simulate_protein_study(2500, 4, 4, 3, 0.1, 0.0, 71);
+  const auto o = testing::simulate_survival(study, 0.3, 0.2, 3, 73);
+  const SharedDesign d = make_shared_design(study.raw);
+  const CoxSurvival surv = make_cox_survival(o.time, o.event, o.stratum);
+  CoxWorkspace ws;
+  const CoxNull null = make_cox_null(d, surv, study.all, {}, {}, ws);
+  ASSERT_TRUE(null.ok());
+  const Eigen::Index n = d.n_samples(), pc = d.n_cov(), stride = d.c_rows.cols();
+  const lane_detail::LaneRows rows{&null.risk_z, &null.risk_level};
+  CoxLanePass cp;
+  cp.resize(d, surv);
+  std::vector<std::vector<std::uint8_t>> keep(kLanes, study.all);
+  std::vector<Eigen::VectorXd> v(kLanes), theta(kLanes);
+  std::vector<cox_detail::Problem> pr;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> z01;
+  for (int b = 0; b < kLanes; ++b) {
+    v[static_cast<std::size_t>(b)] = study.v;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if ((i * 7 + b * 13) % 9 == 0) keep[static_cast<std::size_t>(b)][static_cast<std::size_t>(i)] = 0;
+      if (std::isnan(v[static_cast<std::size_t>(b)](i))) v[static_cast<std::size_t>(b)](i) = 0.1 * b;
+    }
+    theta[static_cast<std::size_t>(b)] = Eigen::VectorXd::Zero(stride);
+    theta[static_cast<std::size_t>(b)].head(pc) = null.theta.head(pc);
+    for (Eigen::Index j = 1; j <= pc; ++j) theta[static_cast<std::size_t>(b)](j) += 0.02 * z01(rng);
+    pr.push_back(cox_detail::Problem{d, surv, CoxTies::kEfron, true, pc + 1});
+    cox_detail::prepare(pr.back(), v[static_cast<std::size_t>(b)].data(), keep[static_cast<std::size_t>(b)], {}, ws, false);
+    for (Eigen::Index t = 0; t < pr.back().n_obs; ++t) {
+      const Eigen::Index i = ws.rows[static_cast<std::size_t>(t)];
+      const auto k = static_cast<std::size_t>(surv.position[static_cast<std::size_t>(i)]);
+      cp.lp.v[k][b] = v[static_cast<std::size_t>(b)](i) - pr.back().mean_v;
+      cp.lp.mask[k][b] = 1.0;
+    }
+    lane_detail::load_theta(d, theta[static_cast<std::size_t>(b)], true, b, cp.lp);
+  }
+  cox_detail::cox_lane_pass(d, rows, surv, CoxTies::kEfron, true, cp);
+  std::vector<Eigen::VectorXd> two(kLanes, Eigen::VectorXd::Zero(stride)), column(kLanes, Eigen::VectorXd::Zero(stride));
+  for (int b = 0; b < kLanes; ++b) {
+    lane_detail::unpack(d, cp.lp.score_pad, cp.lp.level_score, cp.lp.score_v[b], true, b, two[static_cast<std::size_t>(b)]);
+    lane_detail::unpack(d, cp.lp.cw_pad, cp.lp.level_cw, cp.lp.svv[b], true, b, column[static_cast<std::size_t>(b)]);
+  }
+  cox_detail::cox_lane_sweep(d, rows, surv, CoxTies::kEfron, cp);
+  for (int b = 0; b < kLanes; ++b) {
+    Eigen::VectorXd one = Eigen::VectorXd::Zero(stride);
+    lane_detail::unpack(d, cp.lp.score_pad, cp.lp.level_score, cp.lp.score_v[b], true, b, one);
+    // The per-fit reference on the lane's rows.
+    cox_detail::Problem p = pr[static_cast<std::size_t>(b)];
+    cox_detail::prepare(p, v[static_cast<std::size_t>(b)].data(), keep[static_cast<std::size_t>(b)], {}, ws);
+    Eigen::Index n_rank = 0;
+    cox_detail::pass(p, theta[static_cast<std::size_t>(b)], true, ws, &n_rank);
+    const double scale = ws.u.head(pc + 1).cwiseAbs().maxCoeff();
+    for (Eigen::Index j = 1; j <= pc; ++j) {
+      EXPECT_NEAR(two[static_cast<std::size_t>(b)](j), ws.u(j), 1e-10 * scale) << "lane " << b << " column " << j;
+      EXPECT_NEAR(one(j), ws.u(j), 1e-10 * scale) << "lane " << b << " column " << j;
+      EXPECT_NEAR(column[static_cast<std::size_t>(b)](j), ws.info(pc, j), 1e-10 * std::abs(ws.info(pc, pc)))
+          << "lane " << b << " column " << j;
+    }
+    EXPECT_NEAR(column[static_cast<std::size_t>(b)](pc), ws.info(pc, pc), 1e-10 * std::abs(ws.info(pc, pc)));
   }
 }
 
