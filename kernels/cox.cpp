@@ -436,12 +436,14 @@ CoxNull make_cox_null(const SharedDesign& d, const CoxSurvival& s, std::span<con
   null.weights.assign(weights.begin(), weights.end());
   null.active.assign(active.begin(), active.end());
   null.ties = opt.ties;
-  null.risk_z.resize(n, d.z_rows.cols());
-  null.risk_level.resize(n, d.level.cols());
-  for (Index k = 0; k < n; ++k) {
-    const Index i = s.order[static_cast<std::size_t>(k)];
-    null.risk_z.row(k) = d.z_rows.row(i);
-    null.risk_level.row(k) = d.level.row(i);
+  if (opt.chord) {  // only the batched chord reads them
+    null.risk_z.resize(n, d.z_rows.cols());
+    null.risk_level.resize(n, d.level.cols());
+    for (Index k = 0; k < n; ++k) {
+      const Index i = s.order[static_cast<std::size_t>(k)];
+      null.risk_z.row(k) = d.z_rows.row(i);
+      null.risk_level.row(k) = d.level.row(i);
+    }
   }
   Problem pr{d, s, opt.ties, false, n_cov + 1};
   cox_detail::prepare(pr, nullptr, keep_all, weights, ws);

@@ -78,6 +78,9 @@ CoxPerm cox_perm(const SharedDesign& d, const CoxSurvival& s, Eigen::Index expos
   PWAS_ASSERT(n_boot >= 0 && (replicates.empty() || static_cast<int>(replicates.size()) == n_boot));
   CoxOptions fit_opt = opt;
   fit_opt.ph_test = false;
+  // One model at a time (each replicate has its own null model): Newton throughout. The chord's passes are batched
+  // 8 fits wide (fit_cox_batch), which a lone fit would pay for in full.
+  fit_opt.chord = false;
   CoxPerm out;
   out.hr_without = out.hr_with = out.perm = out.lower = out.upper = kNaN;
   const Pair point = fit_pair(d, s, exposure, v, keep, active, {}, ws, fit_opt);
