@@ -12,6 +12,7 @@
 
 #include "kernels/gram.hpp"
 #include "kernels/logistic.hpp"
+#include "kernels/logistic_lanes.hpp"
 #include "tests/kernels/simulate.hpp"
 
 namespace pwas::kernels {
@@ -108,6 +109,33 @@ BENCHMARK(BM_FitLogisticBatch)
     ->ArgNames({"lanes", "n", "p", "drop", "logOR"})
     ->ArgsProduct({{1, 8}, {37000}, {64}, {10}, {15}})
     ->Unit(benchmark::kMillisecond);
+
+// One logistic lane pass (eta, residuals, score sums; the chord's O(n p) step for kLanes fits at once) over n rows
+// of the study's design (p = 64: 34 dense columns + a 22- and an 8-level factor). Small n stays in cache, large n
+// streams z from memory: the ratio of their per-row times says how far the pass is bound by memory.
+void BM_LaneScorePass(benchmark::State& state) {
+  const Eigen::Index n = state.range(0);
+  const auto s = testing::simulate_protein_study(n, 64 - 1 - 21 - 7 - 1, 22, 8, 0.1, 0.15, 1);
+  const SharedDesign d = make_shared_design(s.raw);
+  LanePass lp;
+  lp.resize(d);
+  lp.y.assign(s.y.data(), s.y.data() + n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (int b = 0; b < kLanes; ++b) {
+      lp.mask[static_cast<std::size_t>(i)][b] = 1.0;
+      lp.v[static_cast<std::size_t>(i)][b] = std::isnan(s.v(i)) ? 0.0 : s.v(i);
+    }
+  for (auto& t : lp.theta_pad) t = Lane{} + 0.01;
+  for (auto _ : state) {
+    lane_score_pass(d, nullptr, lp);
+    benchmark::DoNotOptimize(lp.score_pad.data());
+  }
+  const double rows = static_cast<double>(state.iterations()) * static_cast<double>(n);
+  state.counters["ns_per_row"] = benchmark::Counter(rows * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["z_GBps"] = benchmark::Counter(rows * static_cast<double>(d.z_rows.cols() * 8 + 2 * 64) * 1e-9,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LaneScorePass)->Arg(1024)->Arg(4096)->Arg(42000)->Unit(benchmark::kMicrosecond);
 
 // X'WX-style Gram of n rows x p columns, accumulated in row-major blocks of 512 rows (the fit's access
 // pattern); the column-major lower triangle is the row-major upper one for dsyrk.

@@ -59,10 +59,8 @@ Lane select_positive(Lane w, Lane x, double other) {
 
 // r [m] = w exp(eta - shift) in place of eta, exactly 0 off the lane's rows (whatever their eta).
 void risk_block(const Lane* w, Lane shift, Index m, Lane* r) {
-  for (Index t = 0; t < m; ++t) r[t] = select_positive(w[t], r[t] - shift, -kInf);
-  Eigen::Map<Eigen::ArrayXd> ra(reinterpret_cast<double*>(r), m * kLanes);
-  ra = ra.exp();
-  for (Index t = 0; t < m; ++t) r[t] *= w[t];
+  // Off the lane's rows exp gets -inf, i.e. lane_exp's floor 3.3e-308, and the weight 0 makes that 0.
+  for (Index t = 0; t < m; ++t) r[t] = lane_detail::lane_exp(select_positive(w[t], r[t] - shift, -kInf)) * w[t];
 }
 
 // The largest eta over each lane's rows of a block (-inf without any).
@@ -175,12 +173,17 @@ void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, con
 
   // U = X'm (and X'q).
   clear_scores(lp, info_column);
+  std::fill(lp.level_score_split.begin(), lp.level_score_split.end(), Lane{});
+  if (info_column) std::fill(lp.level_cw_split.begin(), lp.level_cw_split.end(), Lane{});
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
     const Index len = std::min(kBlockRows, n - i0);
-    lane_detail::block_score(d, rows, lp, i0, len, m + i0, lp.score_pad.data(), lp.level_score.data(), lp.score_v);
+    lane_detail::block_score(d, rows, lp, i0, len, m + i0, lp.score_pad.data(), lp.level_score_split.data(),
+                             lp.score_v);
     if (info_column)
-      lane_detail::block_score(d, rows, lp, i0, len, q + i0, lp.cw_pad.data(), lp.level_cw.data(), lp.svv);
+      lane_detail::block_score(d, rows, lp, i0, len, q + i0, lp.cw_pad.data(), lp.level_cw_split.data(), lp.svv);
   }
+  lane_detail::reduce_levels(d.level_rows, lp.level_score_split.data(), lp.level_score.data());
+  if (info_column) lane_detail::reduce_levels(d.level_rows, lp.level_cw_split.data(), lp.level_cw.data());
 }
 
 void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,

@@ -72,11 +72,25 @@ void block_score(const SharedDesign& d, const LaneRows& rows, const LanePass& lp
     for (Index t = 0; t < m; ++t) acc += z[t * stride + j0] * s[t];
     score[j0] = acc;
   }
+  // v's sum in a register (sv may alias nothing, but the compiler cannot know); the level sums into kLevelSplit
+  // interleaved copies, so that a run of rows at one level makes kLevelSplit chains through memory, not one.
   const auto n_groups = static_cast<Index>(d.groups.size());
+  const Index level_rows = d.level_rows;
+  Lane acc_v = sv;
   for (Index t = 0; t < m; ++t) {
     const std::uint16_t* lev = rows.level->row(i0 + t).data();
-    for (Index g = 0; g < n_groups; ++g) levels[d.groups[static_cast<std::size_t>(g)].offset + lev[g]] += s[t];
-    sv += s[t] * lp.v[static_cast<std::size_t>(i0 + t)];
+    Lane* copy = levels + (t % kLevelSplit) * level_rows;
+    for (Index g = 0; g < n_groups; ++g) copy[d.groups[static_cast<std::size_t>(g)].offset + lev[g]] += s[t];
+    acc_v += s[t] * lp.v[static_cast<std::size_t>(i0 + t)];
+  }
+  sv = acc_v;
+}
+
+void reduce_levels(Index level_rows, const Lane* split, Lane* out) {
+  for (Index l = 0; l < level_rows; ++l) {
+    Lane sum = split[l];
+    for (Index k = 1; k < kLevelSplit; ++k) sum += split[k * level_rows + l];
+    out[l] = sum;
   }
 }
 

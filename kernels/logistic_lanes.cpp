@@ -19,18 +19,17 @@ using lane_detail::broadcast;
 using lane_detail::lane_abs;
 using lane_detail::lane_max;
 
-// r = mask (y - mu) from eta, mu = 1 / (1 + e) for eta >= 0 and e / (1 + e) otherwise, e = exp(-|eta|); and the
-// running max of mask |eta|.
+// r = mask (y - mu) from eta, mu = 1 / (1 + e) for eta >= 0 and e / (1 + e) otherwise, e = exp(-|eta|) (lane_exp);
+// and the running max of mask |eta|.
 void block_residuals(const LanePass& lp, const double* y, Index i0, Index m, const Lane* eta, Lane* r, Lane& max_eta) {
-  const Index len = m * kLanes;
-  Eigen::Map<const Eigen::ArrayXd> ea(reinterpret_cast<const double*>(eta), len);
-  Eigen::Map<Eigen::ArrayXd> ra(reinterpret_cast<double*>(r), len);
-  ra = (-ea.abs()).exp();                // e, in place
-  ra = (1.0 + ra).inverse() * (ea >= 0.0).select(1.0, ra);  // mu
   for (Index t = 0; t < m; ++t) {
+    const Lane a = lane_abs(eta[t]);
+    const Lane e = lane_detail::lane_exp(-a);
+    const Lane inv = 1.0 / (1.0 + e);
+    const Lane mu = eta[t] >= 0.0 ? inv : e * inv;
     const Lane mask = lp.mask[static_cast<std::size_t>(i0 + t)];
-    r[t] = mask * (broadcast(y[i0 + t]) - r[t]);
-    max_eta = lane_max(max_eta, mask * lane_abs(eta[t]));
+    r[t] = mask * (broadcast(y[i0 + t]) - mu);
+    max_eta = lane_max(max_eta, mask * a);
   }
 }
 
@@ -48,6 +47,8 @@ void LanePass::resize(const SharedDesign& d) {
   level_score.assign(levels, Lane{});
   cw_pad.assign(stride, Lane{});
   level_cw.assign(levels, Lane{});
+  level_score_split.assign(levels * lane_detail::kLevelSplit, Lane{});
+  level_cw_split.assign(levels * lane_detail::kLevelSplit, Lane{});
   kappa = theta_v = score_v = max_abs_eta = svv = Lane{};
 }
 
@@ -57,11 +58,11 @@ void lane_score_pass(const SharedDesign& d, const double* w0, LanePass& lp) {
               static_cast<Index>(lp.theta_pad.size()) == d.z_rows.cols() &&
               static_cast<Index>(lp.theta_levels.size()) == d.level_rows);
   std::fill(lp.score_pad.begin(), lp.score_pad.end(), Lane{});
-  std::fill(lp.level_score.begin(), lp.level_score.end(), Lane{});
+  std::fill(lp.level_score_split.begin(), lp.level_score_split.end(), Lane{});
   lp.score_v = lp.max_abs_eta = Lane{};
   if (w0 != nullptr) {
     std::fill(lp.cw_pad.begin(), lp.cw_pad.end(), Lane{});
-    std::fill(lp.level_cw.begin(), lp.level_cw.end(), Lane{});
+    std::fill(lp.level_cw_split.begin(), lp.level_cw_split.end(), Lane{});
     lp.svv = Lane{};
   }
   const lane_detail::LaneRows rows = lane_detail::design_rows(d);
@@ -71,11 +72,13 @@ void lane_score_pass(const SharedDesign& d, const double* w0, LanePass& lp) {
     const Index m = std::min(kBlockRows, n - i0);
     block_eta(d, rows, lp, i0, m, eta);
     block_residuals(lp, lp.y.data(), i0, m, eta, r, lp.max_abs_eta);
-    block_score(d, rows, lp, i0, m, r, lp.score_pad.data(), lp.level_score.data(), lp.score_v);
+    block_score(d, rows, lp, i0, m, r, lp.score_pad.data(), lp.level_score_split.data(), lp.score_v);
     if (w0 == nullptr) continue;
     for (Index t = 0; t < m; ++t) eta[t] = w0[i0 + t] * lp.v[static_cast<std::size_t>(i0 + t)];  // W0 v
-    block_score(d, rows, lp, i0, m, eta, lp.cw_pad.data(), lp.level_cw.data(), lp.svv);
+    block_score(d, rows, lp, i0, m, eta, lp.cw_pad.data(), lp.level_cw_split.data(), lp.svv);
   }
+  lane_detail::reduce_levels(d.level_rows, lp.level_score_split.data(), lp.level_score.data());
+  if (w0 != nullptr) lane_detail::reduce_levels(d.level_rows, lp.level_cw_split.data(), lp.level_cw.data());
 }
 
 }  // namespace pwas::kernels

@@ -29,6 +29,8 @@ struct LanePass {
   Lane score_v{}, max_abs_eta{};
   std::vector<Lane> cw_pad, level_cw;        // [z stride], [level rows]
   Lane svv{};
+  // Scratch: the level sums' interleaved copies (lane_detail::kLevelSplit x level rows) of level_score, level_cw.
+  std::vector<Lane> level_score_split, level_cw_split;
 
   /// Sizes every array for `d` (inputs zeroed, y left to the caller).
   void resize(const SharedDesign& d);
