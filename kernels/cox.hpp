@@ -151,9 +151,9 @@ struct CoxWorkspace {
   Eigen::MatrixXd neg;                  // [p x p] the negative-weight Gram of signed_gram
   RowMatrixXd zs;                       // [512 x z stride] dense columns and v of a block's rows scaled by sqrt|w|
                                         // (cox_gram: positive weights from the top, negative from the bottom)
-  std::vector<Eigen::Index> blk_slot, blk_t, blk_order, level_start;  // [512] a block's rows: slot in zs, kept
-                                        // row; slots sorted by level; [codes + 1] run starts
-  Eigen::VectorXd blk_coef, blk_coef_sorted;  // [512] sign(w) sqrt|w| per row, in level order
+  std::vector<Eigen::Index> blk_slot, blk_t;  // [512] a block's rows: slot in zs, kept row
+  Eigen::VectorXd blk_coef;             // [512] sign(w) sqrt|w| per row
+  LevelSortScratch level_sort;          // a block's slots sorted by level
   LevelCodes lk;                        // [n_samples x n_groups]
                                         // level codes of kept row t
   CoxGramSums gram_sums[2];             // two weighted Grams accumulated in one pass over the rows

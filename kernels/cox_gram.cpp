@@ -3,7 +3,8 @@
 // group, and with c_j = 1{level = j} - m_j for a dummy column j (W = sum w, S_j = sum over level j's rows of w z,
 // W_j = S_j(0), T_jk = sum of w over rows at levels j and k of two groups):
 //   sum w z z'           the dense Gram (register-tiled, rows scaled by sqrt|w|, signs apart)
-//   S_j                  per block: rows counting-sorted by level, then rows_axpy per level
+//   S_j                  per block: rows counting-sorted by level, then rows_axpy per level (each group's most
+//                        frequent level from the totals, kernels/level_gram.hpp)
 //   sum w c_j z          = S_j - m_j sum w z
 //   sum w c_j c_j        = (1 - 2 m_j) W_j + m_j^2 W
 //   sum w c_j c_k        = T_jk - m_k W_j - m_j W_k + m_j m_k W     (T_jk = 0 within a group)
@@ -28,14 +29,10 @@ void gram_begin(const Problem& pr, CoxGramSums& acc, CoxWorkspace& ws) {
     ws.blk_slot.resize(kGramBlock);
     ws.blk_t.resize(kGramBlock);
     ws.blk_coef.resize(kGramBlock);
-    ws.blk_order.resize(kGramBlock);
-    ws.blk_coef_sorted.resize(kGramBlock);
   }
   // Every call: a workspace may serve designs of the same width but other level groups (no allocation once the
   // vectors have the capacity).
-  Index max_codes = 0;
-  for (const DummyGroup& grp : d.groups) max_codes = std::max(max_codes, static_cast<Index>(grp.cols.size()) + 1);
-  ws.level_start.resize(static_cast<std::size_t>(max_codes + 1));
+  size_level_sort(d, kGramBlock, ws.level_sort);
   acc.dense_pos.setZero(nz, nz);
   acc.dense_neg.setZero(nz, nz);
   acc.level_sums.setZero(d.level_rows, zstride);
@@ -63,40 +60,24 @@ void gram_rows(const Problem& pr, const double* w, Index t0, Index t1, CoxGramSu
     ws.blk_coef(m) = wt > 0.0 ? sw : -sw;  // coef * (sqrt|w| z) = w z
     ws.blk_t[static_cast<std::size_t>(m)] = t;
     ++m;
-    const std::uint16_t* lev = ws.lk.row(t).data();
-    for (Index a = 0; a < n_groups; ++a)
-      for (Index b = a + 1; b < n_groups; ++b)
-        acc.level_cross(d.groups[static_cast<std::size_t>(b)].offset + lev[b],
-                        d.groups[static_cast<std::size_t>(a)].offset + lev[a]) += wt;
+    if (n_groups > 1) add_level_cross(d, ws.lk.row(t).data(), wt, acc.level_cross);
   }
   if (np > 0) add_gram_lower(acc.dense_pos, ws.zs.topRows(np).leftCols(nz));
   if (nn > 0) add_gram_lower(acc.dense_neg, ws.zs.bottomRows(nn).leftCols(nz));
-  // Level sums S_j += w z level by level: the block's rows counting-sorted by level, then rows_axpy with the
-  // sum in registers (a row-by-row scatter stalls on store forwarding when consecutive rows share a level).
-  for (Index a = 0; a < n_groups; ++a) {
-    const DummyGroup& grp = d.groups[static_cast<std::size_t>(a)];
-    const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
-    Index* start = ws.level_start.data();
-    std::fill(start, start + n_codes + 1, Index{0});
-    for (Index k = 0; k < m; ++k) ++start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a) + 1];
-    for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
-    for (Index k = 0; k < m; ++k) {
-      const Index to = start[ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a)]++;
-      ws.blk_order[static_cast<std::size_t>(to)] = ws.blk_slot[static_cast<std::size_t>(k)];
-      ws.blk_coef_sorted(to) = ws.blk_coef(k);
-    }
-    // start[c] is now the end of code c's run.
-    for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
-      if (start[c] > first)
-        rows_axpy(ws.zs.data(), zstride, ws.blk_order.data() + first, start[c] - first,
-                  ws.blk_coef_sorted.data() + first, acc.level_sums.row(grp.offset + c).data());
-  }
+  // Level sums S_j += w z (kernels/level_gram.hpp; gram_end fills in each group's most frequent level).
+  for (Index a = 0; a < n_groups; ++a)
+    add_level_sums(
+        d.groups[static_cast<std::size_t>(a)], m,
+        [&](Index k) { return static_cast<Index>(ws.lk(ws.blk_t[static_cast<std::size_t>(k)], a)); },
+        [&](Index k) { return ws.blk_slot[static_cast<std::size_t>(k)]; }, [&](Index k) { return ws.blk_coef(k); },
+        ws.zs.data(), zstride, acc.level_sums, ws.level_sort);
 }
 
 void gram_end(const Problem& pr, CoxGramSums& acc, Eigen::Ref<Eigen::MatrixXd> g) {
   const SharedDesign& d = pr.d;
   const Index n_dense = d.n_dense();
   acc.dense_pos.triangularView<Eigen::Lower>() -= acc.dense_neg;
+  complete_level_sums(d, n_dense + 1, acc.dense_pos, acc.level_sums);
   // Assemble into the lower triangle of g in design order (v at n_cov).
   auto col_of = [&](Index a) { return a < n_dense ? d.dense_cols[static_cast<std::size_t>(a)] : d.n_cov(); };
   auto add = [&](Index i, Index j, double x) {

@@ -4,11 +4,85 @@
 //   e_j'W z = S_j - m_j (sum w z),  e_j'W e_j = (1 - 2 m_j) W_j + m_j^2 W,
 //   e_j'W e_k = T_jk - m_k W_j - m_j W_k + m_j m_k W   (T_jk = 0 within a group, the level-pair sum across),
 // with W = sum w. Shared by the logistic and Cox kernels.
+// Each group's most frequent code (DummyGroup::skip) is left out of the level sums: its S follows from the totals
+// (sum over a group's codes of S_c = sum w z), so a group with a dominant level (ethnicity: 94% one level) costs the
+// rows outside it.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
 #include <Eigen/Dense>
 
+#include "kernels/gram.hpp"
 #include "kernels/shared_design.hpp"
 
 namespace pwas::kernels {
+
+/// Trash slots that the skipped code's entries go to, in turn, instead of a branch (which mispredicts wherever the
+/// skipped level is not dominant) or one slot (a chain through store forwarding).
+inline constexpr Eigen::Index kLevelTrash = 8;
+
+/// One dummy group's level sums over a block of m entries: sums.row(grp.offset + c) += sum over the entries k of
+/// code c of coef(k) x.row(slot_of(k)), for every code c but grp.skip. The entries are counting-sorted by code,
+/// then each level's sum runs in registers (rows_axpy): a row-by-row scatter stalls on store forwarding whenever
+/// consecutive rows share a level. Within a level, entries keep their block order. sc.start needs the group's codes
+/// + 1 + kLevelTrash entries, sc.order and sc.coef m + kLevelTrash.
+template <class CodeOf, class SlotOf, class CoefOf>
+void add_level_sums(const DummyGroup& grp, Eigen::Index m, CodeOf code_of, SlotOf slot_of, CoefOf coef_of,
+                    const double* x, Eigen::Index x_stride, RowMatrixXd& sums, LevelSortScratch& sc) {
+  using Eigen::Index;
+  const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
+  const Index skip = grp.skip;
+  Index* start = sc.start.data();
+  // start[c + 1] counts code c; the skipped code counts into start[n_codes + 1 + k % kLevelTrash], past the sums.
+  std::fill(start, start + n_codes + 1 + kLevelTrash, Index{0});
+  // (Selects by arithmetic: GCC turns the equivalent ?: into a branch.)
+  for (Index k = 0; k < m; ++k) {
+    const Index c = code_of(k);
+    const auto skipped = static_cast<Index>(c == skip);
+    ++start[c + 1 + skipped * (n_codes + k % kLevelTrash - c)];
+  }
+  for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
+  // The skipped code's cursors point at trash entries m .. m + kLevelTrash - 1 and stay there.
+  for (Index j = 0; j < kLevelTrash; ++j) start[n_codes + 1 + j] = m + j;
+  for (Index k = 0; k < m; ++k) {
+    const Index c = code_of(k);
+    const auto skipped = static_cast<Index>(c == skip);
+    Index& cursor = start[c + skipped * (n_codes + 1 + k % kLevelTrash - c)];
+    const auto to = static_cast<std::size_t>(cursor);
+    cursor += 1 - skipped;
+    sc.order[to] = slot_of(k);
+    sc.coef[to] = coef_of(k);
+  }
+  // start[c] is now the end of code c's run.
+  for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
+    if (start[c] > first)
+      rows_axpy(x, x_stride, sc.order.data() + first, start[c] - first, sc.coef.data() + first,
+                sums.row(grp.offset + c).data());
+}
+
+/// Sizes sc for add_level_sums over d's groups in blocks of up to `block` entries.
+inline void size_level_sort(const SharedDesign& d, Eigen::Index block, LevelSortScratch& sc) {
+  Eigen::Index max_codes = 0;
+  for (const DummyGroup& g : d.groups) max_codes = std::max(max_codes, static_cast<Eigen::Index>(g.cols.size()) + 1);
+  sc.start.resize(static_cast<std::size_t>(max_codes + 1 + kLevelTrash));
+  sc.order.resize(static_cast<std::size_t>(block + kLevelTrash));
+  sc.coef.resize(static_cast<std::size_t>(block + kLevelTrash));
+}
+
+/// cross(level row of group b, level row of group a) += w for each pair of groups a < b at one row's codes `lev`
+/// (every pair of codes: the skipped ones too, which would cost more to select than to add).
+inline void add_level_cross(const SharedDesign& d, const std::uint16_t* lev, double w, Eigen::MatrixXd& cross) {
+  const auto n_groups = d.groups.size();
+  for (std::size_t a = 0; a < n_groups; ++a) {
+    double* col = cross.col(d.groups[a].offset + lev[a]).data();
+    for (std::size_t b = a + 1; b < n_groups; ++b) col[d.groups[b].offset + lev[b]] += w;
+  }
+}
+
+/// Fills in each group's skipped code from the totals: level_sums' row of the skip = dense's column 0 (sum w z over
+/// the first nz dense columns; dense lower, column 0 the intercept) minus the group's other rows.
+void complete_level_sums(const SharedDesign& d, Eigen::Index nz, const Eigen::MatrixXd& dense, RowMatrixXd& level_sums);
 
 /// Calls put(i, j, value) for every entry of the lower triangle of X'WX in design order: `dense` [nz x nz] (lower)
 /// is sum w z z' over the dense columns (column 0 the intercept) and possibly v, `col_of(a)` the design column of

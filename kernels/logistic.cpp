@@ -166,52 +166,31 @@ void reset_gram(const Problem& pr, Index nz, LogisticWorkspace& ws) {
   ws.dense.setZero(d.n_dense() + 1, d.n_dense() + 1);  // one size with and without v: no reallocation
   ws.level_sums.setZero(d.level_rows, d.z_rows.cols());
   ws.level_cross.setZero(d.level_rows, d.level_rows);
-  Index max_codes = 0;
-  for (const DummyGroup& g : d.groups) max_codes = std::max(max_codes, static_cast<Index>(g.cols.size()) + 1);
-  ws.level_start.resize(static_cast<std::size_t>(max_codes + 1));
-  ws.level_order.resize(kBlock);
-  ws.level_coef.resize(kBlock);
+  size_level_sort(d, kBlock, ws.level_sort);
 }
 
 // Adds the rows of ws.x [m x nz] (zero-padded to the z stride), already scaled by sqrt(w) (sqrt_w [m]), of
-// design rows `rows`. The per-level sums S_j += sqrt(w) x go level by level (the block's rows counting-sorted
-// by level, then rows_axpy with the sum in registers): a row-by-row scatter stalls on store forwarding when
-// consecutive rows share a level, and cost as much as the Gram tiles.
+// design rows `rows`: the dense Gram, the per-level sums S_j += sqrt(w) x and the level-pair sums of w
+// (kernels/level_gram.hpp; each group's most frequent level is filled in by assemble_gram).
 void add_gram_block(const Problem& pr, Index nz, const Index* rows, Index m, const double* sqrt_w,
                     std::span<const double> prefetch, LogisticWorkspace& ws) {
   const SharedDesign& d = pr.d;
   add_gram_lower(ws.dense.topLeftCorner(nz, nz), ws.x.topRows(m).leftCols(nz), prefetch);
   const auto n_groups = static_cast<Index>(d.groups.size());
-  const Index stride = ws.x.cols();
-  for (Index g = 0; g < n_groups; ++g) {
-    const DummyGroup& grp = d.groups[static_cast<std::size_t>(g)];
-    const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
-    Index* start = ws.level_start.data();
-    std::fill(start, start + n_codes + 1, Index{0});
-    for (Index t = 0; t < m; ++t) ++start[d.level(rows[t], g) + 1];
-    for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
-    for (Index t = 0; t < m; ++t) {
-      const Index to = start[d.level(rows[t], g)]++;
-      ws.level_order[static_cast<std::size_t>(to)] = t;
-      ws.level_coef(to) = sqrt_w[t];
-    }
-    // start[c] is now the end of code c's run.
-    for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c)
-      if (start[c] > first)
-        rows_axpy(ws.x.data(), stride, ws.level_order.data() + first, start[c] - first, ws.level_coef.data() + first,
-                  ws.level_sums.row(grp.offset + c).data());
-    for (Index t = 0; t < m; ++t) {
-      const Index lg = grp.offset + d.level(rows[t], g);
-      for (Index h = g + 1; h < n_groups; ++h)
-        ws.level_cross(d.groups[static_cast<std::size_t>(h)].offset + d.level(rows[t], h), lg) += sqrt_w[t] * sqrt_w[t];
-    }
-  }
+  for (Index g = 0; g < n_groups; ++g)
+    add_level_sums(
+        d.groups[static_cast<std::size_t>(g)], m, [&](Index t) { return static_cast<Index>(d.level(rows[t], g)); },
+        [](Index t) { return t; }, [&](Index t) { return sqrt_w[t]; }, ws.x.data(), ws.x.cols(), ws.level_sums,
+        ws.level_sort);
+  if (n_groups < 2) return;
+  for (Index t = 0; t < m; ++t) add_level_cross(d, d.level.row(rows[t]).data(), sqrt_w[t] * sqrt_w[t], ws.level_cross);
 }
 
 // Expands the accumulated Gram into the lower triangle of out [p x p] in design order (p = n_cov, plus v when
 // nz = n_dense + 1); the formulas are in kernels/level_gram.hpp.
-void assemble_gram(const Problem& pr, Index nz, const LogisticWorkspace& ws, Eigen::MatrixXd& out) {
+void assemble_gram(const Problem& pr, Index nz, LogisticWorkspace& ws, Eigen::MatrixXd& out) {
   const SharedDesign& d = pr.d;
+  complete_level_sums(d, nz, ws.dense, ws.level_sums);
   const Index p = d.n_cov() + (nz > d.n_dense() ? 1 : 0);
   out.resize(p, p);
   auto put = [&](Index i, Index j, double v) {

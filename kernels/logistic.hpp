@@ -59,9 +59,8 @@ struct LogisticWorkspace {
   Eigen::MatrixXd h0, dropped;  // [n_cov x n_cov] C'W0C on the kept rows; on the rows the fit drops
   Eigen::VectorXd u, w, z;   // score X'(y - mu) [p]; block weights; block linear predictor
   RowMatrixXd x;             // [512 x z stride] gathered rows of z = [dense columns of C, v] (one block)
-  std::vector<Eigen::Index> block_rows, level_order, level_start;  // [512] design rows of a gathered block;
-                                                     // its rows sorted by level; [codes + 1] run starts
-  Eigen::VectorXd level_coef;                        // [512] sqrt(w) in level_order
+  std::vector<Eigen::Index> block_rows;              // [512] design rows of a gathered block
+  LevelSortScratch level_sort;                       // a block's rows sorted by level
   Eigen::MatrixXd dense;                             // [nz x nz] sum w z z' (lower)
   RowMatrixXd level_sums;                            // [level rows x z stride] sum over a level's rows of w z
   Eigen::MatrixXd level_cross;                       // [level rows x level rows] sum of w at two groups' levels

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
@@ -55,6 +56,9 @@ SharedDesign make_shared_design(Eigen::MatrixXd raw) {
     for (std::size_t k = 0; k < grp.cols.size(); ++k)
       for (Eigen::Index i = 0; i < n; ++i)
         if (raw(i, grp.cols[k]) == 1.0) d.level(i, g) = static_cast<std::uint16_t>(k + 1);
+    std::vector<Eigen::Index> count(grp.cols.size() + 1, 0);
+    for (Eigen::Index i = 0; i < n; ++i) ++count[d.level(i, g)];
+    grp.skip = static_cast<std::uint16_t>(std::max_element(count.begin(), count.end()) - count.begin());
   }
 
   d.mean.setZero(p);

@@ -18,6 +18,15 @@ using LevelCodes = Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, 
 struct DummyGroup {
   std::vector<Eigen::Index> cols;  // [n_levels] design column of level code 1, 2, ... (code 0: none is 1)
   Eigen::Index offset = 0;         // row of code 0 in the tables stacked over all groups (level_rows)
+  std::uint16_t skip = 0;          // the most frequent code: weighted Grams sum every level but this one and
+                                   // derive its sums from the totals (kernels/level_gram.hpp)
+};
+
+/// Scratch of add_level_sums (kernels/level_gram.hpp), sized by the caller: start [largest code count + 1], order
+/// and coef [block rows].
+struct LevelSortScratch {
+  std::vector<Eigen::Index> start, order;
+  std::vector<double> coef;
 };
 
 /// Covariate columns of one analysis, pre-centred for conditioning, with their Gram matrix.
