@@ -185,8 +185,11 @@ void set_columns(const SharedDesign& d, std::span<const std::uint8_t> active, bo
   ws.with_v = with_v ? 1 : 0;
 }
 
+// Masks of rows or columns; an empty column mask means every column is active.
 bool same_mask(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-  if (a.empty() || b.empty()) return a.empty() && b.empty();
+  auto all_set = [](std::span<const std::uint8_t> m) { return std::all_of(m.begin(), m.end(), [](auto x) { return x != 0; }); };
+  if (a.empty()) return all_set(b);
+  if (b.empty()) return all_set(a);
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](auto x, auto y) { return (x != 0) == (y != 0); });
 }
 
@@ -275,13 +278,16 @@ CoxFit fit_exact(const Problem& pr0, const CoxNull* null, bool reuse, const doub
 
 }  // namespace
 
-void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std::span<const double* const> v,
-                   std::span<const std::span<const std::uint8_t>> keep,
-                   std::span<const std::span<const std::uint8_t>> active, std::span<const double> weights,
-                   CoxWorkspace& ws, std::span<CoxFit> out, const CoxOptions& opt) {
+namespace {
+
+// fit_cox_batch with each fit's own weights; with `est`, estimates only (cox_detail::fit_cox_estimates_batch).
+void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std::span<const double* const> v,
+           std::span<const std::span<const std::uint8_t>> keep, std::span<const std::span<const std::uint8_t>> active,
+           std::span<const std::span<const double>> weights_of, CoxWorkspace& ws, std::span<CoxFit> out,
+           const CoxOptions& opt, const cox_detail::LaneEstimates* est) {
   const std::size_t n_fits = v.size();
   PWAS_ASSERT(n_fits <= static_cast<std::size_t>(kLanes) && keep.size() == n_fits && active.size() == n_fits &&
-              out.size() == n_fits);
+              out.size() == n_fits && weights_of.size() == n_fits);
   const Index n_cov = d.n_cov();
   const Index n = d.n_samples();
   const Index stride = d.c_rows.cols();
@@ -302,6 +308,7 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
   // The fits' rows and counts (no copies of design rows yet), and each lane's v and weights.
   for (std::size_t b = 0; b < n_fits; ++b) {
     PWAS_ASSERT(static_cast<Index>(keep[b].size()) == n);
+    const std::span<const double> weights = weights_of[b];
     pr[b].emplace(blank);
     Problem& p = *pr[b];
     if (null_usable) {
@@ -372,8 +379,20 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
     cox_detail::chord_lanes(opt, true, rows, std::span(jobs.data(), n_fits), cp);
   }
 
+  if (est != nullptr) {
+    for (std::size_t b = 0; b < n_fits; ++b) {
+      const bool refit_done = reuse[b] || jobs[b].run;  // a converged refit (or the null's own rows)
+      est->done[b] = lanes[b] && refit_done && jobs[b].converged ? 1 : 0;
+      if (!est->done[b]) continue;
+      est->refit[b] = ws.lane[b].start.head(n_cov);
+      est->full[b] = ws.lane[b].theta.head(n_cov + 1);
+    }
+    return;
+  }
+
   // Per fit: the exact passes (the score test at the start, the Newton check at the estimate, cox.zph).
   for (std::size_t b = 0; b < n_fits; ++b) {
+    const std::span<const double> weights = weights_of[b];
     if (!lanes[b]) {
       if (out[b].status == FitStatus::kOk) out[b] = fit_exact(blank, null, reuse[b], v[b], keep[b], active[b], weights, ws, opt);
       continue;
@@ -413,6 +432,32 @@ void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* n
     finish(p, opt, r, ws, fit);
   }
 }
+
+}  // namespace
+
+void fit_cox_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std::span<const double* const> v,
+                   std::span<const std::span<const std::uint8_t>> keep,
+                   std::span<const std::span<const std::uint8_t>> active, std::span<const double> weights,
+                   CoxWorkspace& ws, std::span<CoxFit> out, const CoxOptions& opt) {
+  PWAS_ASSERT(v.size() <= static_cast<std::size_t>(kLanes));
+  std::array<std::span<const double>, kLanes> weights_of;
+  weights_of.fill(weights);
+  batch(d, s, null, v, keep, active, std::span(weights_of.data(), v.size()), ws, out, opt, nullptr);
+}
+
+namespace cox_detail {
+
+void fit_cox_estimates_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull& null,
+                             std::span<const double* const> v, std::span<const std::span<const std::uint8_t>> keep,
+                             std::span<const std::span<const std::uint8_t>> active,
+                             std::span<const std::span<const double>> weights, CoxWorkspace& ws,
+                             const LaneEstimates& est, const CoxOptions& opt) {
+  PWAS_ASSERT(opt.chord && est.refit.size() == v.size() && est.full.size() == v.size() && est.done.size() == v.size());
+  std::array<CoxFit, kLanes> out;
+  batch(d, s, &null, v, keep, active, weights, ws, std::span(out.data(), v.size()), opt, &est);
+}
+
+}  // namespace cox_detail
 
 CoxFit fit_cox(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, Eigen::Ref<const Eigen::VectorXd> v,
                std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active,

@@ -116,6 +116,23 @@ double solve_information(CoxSolver& sv, const std::vector<Eigen::Index>& cols, c
 double eta_bound(const Problem& pr, const std::vector<Eigen::Index>& cols, const Eigen::VectorXd& step);
 
 /// One fit in chord_lanes: its problem (after prepare) and chord state; lane = its index in the span.
+/// Outputs of fit_cox_estimates_batch, one entry per fit.
+struct LaneEstimates {
+  std::span<Eigen::VectorXd> refit;  // [n_cov] the covariates-only model's coefficients on the fit's rows
+  std::span<Eigen::VectorXd> full;   // [n_cov + 1] the full model's (v last)
+  std::span<std::uint8_t> done;      // 0: no lane or its chord gave way; fit this one exactly
+};
+
+/// Bootstrap replicates as lanes (cox_perm): fit_cox_batch's chord phases for fits with their own weights (and rows
+/// and active columns), the covariates-only refit and the full fit of each from `null` (made with opt.chord), and
+/// nothing after: no exact passes, no tests, so no SEs. Estimates to the chord's tolerance (opt.chord_tol on eta);
+/// each lane's are bit-identical whichever fits share the batch.
+void fit_cox_estimates_batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull& null,
+                             std::span<const double* const> v, std::span<const std::span<const std::uint8_t>> keep,
+                             std::span<const std::span<const std::uint8_t>> active,
+                             std::span<const std::span<const double>> weights, CoxWorkspace& ws,
+                             const LaneEstimates& est, const CoxOptions& opt);
+
 struct ChordJob {
   const Problem* pr = nullptr;
   CoxLaneState* st = nullptr;

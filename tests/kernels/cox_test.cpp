@@ -409,6 +409,11 @@ TEST(Cox, PercentExcessRiskMediatedWithBootstrapInterval) {
   poisson_weights(99, 3, w);
   EXPECT_NEAR(reps[3], perm_with_weights(w), 1e-9 * std::abs(reps[3]));
   EXPECT_EQ(p.replicates_ok, 60);
+  EXPECT_LT(p.replicates_alone, 6);  // the rest ran as lanes, 8 replicates a batch
+  // A replicate's value does not depend on the batch it shares: 5 replicates batch replicate 3 with 0-4 only.
+  std::vector<double> few(5);
+  cox_perm(f.d, f.surv, 1, s.v, s.keep, {}, 5, 99, few, ws);
+  for (int b = 0; b < 5; ++b) EXPECT_EQ(few[static_cast<std::size_t>(b)], reps[static_cast<std::size_t>(b)]) << b;
   EXPECT_LT(p.lower, p.perm);
   EXPECT_GT(p.upper, p.perm);
   // Counter-based streams: the same seed gives the same interval, another seed another one.
