@@ -1,6 +1,7 @@
 #include "engine/design.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -17,6 +18,11 @@
 #include "kernels/logistic.hpp"
 
 namespace pwas::engine {
+
+std::uint64_t next_plan_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 namespace {
 
 std::string where_of(const io::AnalysisConfig& a, const std::string& name) {

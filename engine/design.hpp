@@ -22,8 +22,12 @@ struct LevelGroup {
   std::vector<Eigen::Index> column;         // [n_levels] design column of each level, -1 for the reference
 };
 
+/// A number no other FitPlan made in this process has (caches keyed by a plan must not trust its address).
+std::uint64_t next_plan_id();
+
 /// The fits of one outcome × predictor pair, over every protein (or one fit when no protein is involved).
 struct FitPlan {
+  std::uint64_t id = next_plan_id();
   std::string outcome;                 // column name or "protein"
   std::string predictor;               // column name or "protein"
   bool protein_outcome = false;

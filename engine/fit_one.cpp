@@ -61,7 +61,7 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
   }
   auto transform = [&] {
     if (!has_protein) return;
-    if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.keep);
+    if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.keep, sc.rank);
     else if (s.transform == io::ProteinTransform::kZscore) kernels::zscore(sc.protein, sc.keep);
   };
   // Cox: the rows of a level without events stay in R's fit (their coefficient runs to -infinity, their risk
@@ -73,7 +73,7 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
   sc.active.assign(static_cast<std::size_t>(plan.design.n_cov()), 1);
   const Eigen::VectorXd* y = cox ? &plan.cox_events
                                  : s.model == io::ModelKind::kLogistic ? &plan.outcome_values : nullptr;
-  if (!plan.groups.empty()) guard_levels(plan, y, sc.keep, sc.active, cox);
+  if (!plan.groups.empty()) guard_levels(plan, y, sc.keep, sc.active, cox, true);
   if (!cox) transform();
 }
 

@@ -13,6 +13,7 @@
 #include "kernels/cox.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/logistic.hpp"
+#include "kernels/rank_normal.hpp"
 
 namespace pwas::engine {
 
@@ -37,6 +38,7 @@ struct FitScratch {
   kernels::LinearWorkspace linear;
   kernels::LogisticWorkspace logistic;
   kernels::CoxWorkspace cox;
+  kernels::RankWorkspace rank;         // the protein's rank-inverse-normal transform
   // The last fit, for the resampling that follows it on the same thread (engine/resample_column.cpp).
   Eigen::VectorXd beta;                // [n_cov + 1] all coefficients (NaN unless status is kOk)
   kernels::FitStatus status = kernels::FitStatus::kOk;

@@ -17,8 +17,10 @@ namespace pwas::engine {
 /// likelihood while their rows' risk weights vanish, the limit R's coxph approaches. Then each level without
 /// kept rows has its column deactivated; when the reference level is the empty one, the first level that still has
 /// rows becomes the reference (its column is deactivated) so the intercept stays identifiable.
-/// Returns true when anything changed.
+/// Returns true when anything changed. With `cached`, the tally of the kept rows is the plan's all-row tally (kept
+/// per thread for the last few plans, keyed by FitPlan::id: the plan must not change once fits use it) minus the
+/// dropped rows: a protein keeps most rows, and counting them all cost as much as the rest of the guard.
 bool guard_levels(const FitPlan& plan, const Eigen::VectorXd* y, std::vector<std::uint8_t>& keep,
-                  std::vector<std::uint8_t>& active, bool events_only = false);
+                  std::vector<std::uint8_t>& active, bool events_only = false, bool cached = false);
 
 }  // namespace pwas::engine
