@@ -1,4 +1,4 @@
-// fit_logistic at biobank scale (one thread) on both paths, chord and Newton; fit_logistic_batch, 1 and 8 fits a
+// fit_logistic at biobank scale (one thread) on both paths, chord and Newton; fit_logistic_batch, 1 and kLanes fits a
 // batch (the engine's batches); and the X'WX kernel Newton spends its time in against Eigen's rankUpdate and OpenBLAS
 // dsyrk.
 #include <benchmark/benchmark.h>
@@ -107,7 +107,7 @@ void BM_FitLogisticBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_FitLogisticBatch)
     ->ArgNames({"lanes", "n", "p", "drop", "logOR"})
-    ->ArgsProduct({{1, 8}, {37000}, {64}, {10}, {15}})
+    ->ArgsProduct({{1, kLanes}, {37000}, {64}, {10}, {15}})
     ->Unit(benchmark::kMillisecond);
 
 // One logistic lane pass (eta, residuals, score sums; the chord's O(n p) step for kLanes fits at once) over n rows

@@ -268,7 +268,7 @@ void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, co
     }
     // The dense columns, kChunk at a time with their sums in registers: S1 += r z, at deaths e1 += r z and
     // U += w z, at the end of a group with deaths U -= h S1 - a e1.
-    constexpr Index kChunk = 8;
+    constexpr Index kChunk = std::max(1, kLaneAccumulators / 3);  // 3 accumulators per column: 8 with AVX-512
     for (Index j0 = 0; j0 < nd; j0 += kChunk) {
       const Index nj = std::min(kChunk, nd - j0);
       Lane sa[kChunk], ea[kChunk], ua[kChunk];

@@ -7,8 +7,10 @@ namespace {
 
 using Eigen::Index;
 
-constexpr Index kTileRows = 8;   // rows whose eta accumulators share each theta load
-constexpr Index kScoreCols = 8;  // score accumulators held in registers while a block's rows stream past
+// Rows whose eta accumulators share each theta load, and score accumulators held in registers while a block's rows
+// stream past: 8 each with AVX-512, 6 with AVX2 (kernels/lanes.hpp).
+constexpr Index kTileRows = std::min(8, kLaneAccumulators);
+constexpr Index kScoreCols = std::min(8, kLaneAccumulators);
 
 }  // namespace
 

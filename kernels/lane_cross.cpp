@@ -10,7 +10,8 @@ namespace {
 using Eigen::Index;
 
 constexpr Index kBlockRows = 256;  // rows per sweep of the column chunks (a block of z stays in L1/L2)
-constexpr Index kChunk = 8;        // columns whose accumulators (2 x kChunk lanes) stay in registers
+// Columns whose accumulators (2 x kChunk lanes) stay in registers: 8 with AVX-512, 3 with AVX2.
+constexpr Index kChunk = std::clamp(kLaneAccumulators / 2, 1, 8);
 
 }  // namespace
 

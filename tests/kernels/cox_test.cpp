@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "tests/kernels/batches.hpp"
 #include "tests/kernels/simulate.hpp"
 #include "tests/kernels/simulate_survival.hpp"
 
@@ -466,39 +467,40 @@ TEST(CoxBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
   for (const std::size_t f : {0, 1, 2, 3, 6}) EXPECT_EQ(alone[f].status, FitStatus::kOk) << f;
 
   CoxWorkspace batch_ws;
-  for (const std::vector<std::size_t>& order :
-       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 1}, {2, 6, 0}}) {
-    std::vector<const double*> vp;
-    std::vector<std::span<const std::uint8_t>> kp, ap;
-    for (const std::size_t f : order) {
-      vp.push_back(v[f].data());
-      kp.emplace_back(keep[f]);
-      ap.emplace_back(active[f]);
-    }
-    std::vector<CoxFit> batch(order.size());
-    fit_cox_batch(d, surv, &null, vp, kp, ap, {}, batch_ws, batch);
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      const CoxFit& a = alone[order[k]];
-      const CoxFit& b = batch[k];
-      EXPECT_EQ(a.status, b.status) << order[k];
-      EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
-      EXPECT_EQ(a.null_chord_iterations, b.null_chord_iterations) << order[k];
-      EXPECT_EQ(a.iterations, b.iterations) << order[k];
-      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
-        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
-        if (!std::isnan(a.beta(j))) {
-          EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
-          EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
-        }
+  for (const std::vector<std::size_t>& all :
+       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 1}, {2, 6, 0}})
+    for (const std::vector<std::size_t>& order : testing::lane_batches(all)) {
+      std::vector<const double*> vp;
+      std::vector<std::span<const std::uint8_t>> kp, ap;
+      for (const std::size_t f : order) {
+        vp.push_back(v[f].data());
+        kp.emplace_back(keep[f]);
+        ap.emplace_back(active[f]);
       }
-      if (a.status != FitStatus::kOk) continue;
-      EXPECT_EQ(a.loglik, b.loglik) << order[k];
-      EXPECT_EQ(a.score, b.score) << order[k];
-      EXPECT_EQ(a.lrt, b.lrt) << order[k];
-      EXPECT_EQ(a.ph_chisq, b.ph_chisq) << order[k];
-      EXPECT_EQ(a.ph_global_chisq, b.ph_global_chisq) << order[k];
+      std::vector<CoxFit> batch(order.size());
+      fit_cox_batch(d, surv, &null, vp, kp, ap, {}, batch_ws, batch);
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const CoxFit& a = alone[order[k]];
+        const CoxFit& b = batch[k];
+        EXPECT_EQ(a.status, b.status) << order[k];
+        EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
+        EXPECT_EQ(a.null_chord_iterations, b.null_chord_iterations) << order[k];
+        EXPECT_EQ(a.iterations, b.iterations) << order[k];
+        for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+          EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
+          if (!std::isnan(a.beta(j))) {
+            EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
+            EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+          }
+        }
+        if (a.status != FitStatus::kOk) continue;
+        EXPECT_EQ(a.loglik, b.loglik) << order[k];
+        EXPECT_EQ(a.score, b.score) << order[k];
+        EXPECT_EQ(a.lrt, b.lrt) << order[k];
+        EXPECT_EQ(a.ph_chisq, b.ph_chisq) << order[k];
+        EXPECT_EQ(a.ph_global_chisq, b.ph_global_chisq) << order[k];
+      }
     }
-  }
 }
 
 

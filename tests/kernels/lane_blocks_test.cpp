@@ -33,12 +33,15 @@ TEST(LaneExp, WithinTwoUlpOfStdExpOverItsRange) {
 }
 
 TEST(LaneExp, ClampsBelowAndAbove) {
-  Lane x = Lane{} - 708.0;
-  x[1] = -800.0;
-  x[2] = -std::numeric_limits<double>::infinity();
-  x[3] = 709.0;
-  x[4] = 750.0;
-  const Lane e = lane_detail::lane_exp(x);
+  // Five arguments, as many per call as the build's lanes hold (8 with AVX-512, 4 with AVX2).
+  const double arg[] = {-708.0, -800.0, -std::numeric_limits<double>::infinity(), 709.0, 750.0};
+  double e[5];
+  for (int k0 = 0; k0 < 5; k0 += kLanes) {
+    Lane x = Lane{} - 708.0;
+    for (int b = 0; b < kLanes && k0 + b < 5; ++b) x[b] = arg[k0 + b];
+    const Lane y = lane_detail::lane_exp(x);
+    for (int b = 0; b < kLanes && k0 + b < 5; ++b) e[k0 + b] = y[b];
+  }
   EXPECT_NEAR(e[0], std::exp(-708.0), 4e-16 * std::exp(-708.0));
   EXPECT_EQ(e[1], e[0]);
   EXPECT_EQ(e[2], e[0]);

@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "tests/kernels/batches.hpp"
 #include "tests/kernels/reference.hpp"
 #include "tests/kernels/simulate.hpp"
 
@@ -273,33 +274,34 @@ TEST(LinearBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
   EXPECT_EQ(alone[4].status, FitStatus::kConstant);
   EXPECT_EQ(alone[5].status, FitStatus::kTooFewCases);
   std::vector<LinearWorkspace> workspaces(kLanes);
-  for (const std::vector<std::size_t>& order :
-       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2}, {3, 1}}) {
-    std::vector<const double*> vp, yp;
-    std::vector<std::span<const std::uint8_t>> kp, ap;
-    std::vector<LinearWorkspace*> wp;
-    for (const std::size_t f : order) {
-      vp.push_back(v[f].data());
-      yp.push_back(y[f].data());
-      kp.emplace_back(keep[f]);
-      ap.emplace_back(active[f]);
-      wp.push_back(&workspaces[wp.size()]);
-    }
-    const std::vector<LinearFit> batch = fit_linear_batch(d, vp, yp, kp, ap, wp);
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      const LinearFit& a = alone[order[k]];
-      const LinearFit& b = batch[k];
-      EXPECT_EQ(a.status, b.status) << order[k];
-      EXPECT_EQ(a.used_qr, b.used_qr) << order[k];
-      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
-        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
-        if (!std::isnan(a.beta(j))) {
-          EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
-          EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+  for (const std::vector<std::size_t>& all :
+       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2}, {3, 1}})
+    for (const std::vector<std::size_t>& order : testing::lane_batches(all)) {
+      std::vector<const double*> vp, yp;
+      std::vector<std::span<const std::uint8_t>> kp, ap;
+      std::vector<LinearWorkspace*> wp;
+      for (const std::size_t f : order) {
+        vp.push_back(v[f].data());
+        yp.push_back(y[f].data());
+        kp.emplace_back(keep[f]);
+        ap.emplace_back(active[f]);
+        wp.push_back(&workspaces[wp.size()]);
+      }
+      const std::vector<LinearFit> batch = fit_linear_batch(d, vp, yp, kp, ap, wp);
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const LinearFit& a = alone[order[k]];
+        const LinearFit& b = batch[k];
+        EXPECT_EQ(a.status, b.status) << order[k];
+        EXPECT_EQ(a.used_qr, b.used_qr) << order[k];
+        for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+          EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
+          if (!std::isnan(a.beta(j))) {
+            EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
+            EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+          }
         }
       }
     }
-  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "tests/kernels/batches.hpp"
 #include "tests/kernels/reference.hpp"
 #include "tests/kernels/simulate.hpp"
 
@@ -496,35 +497,36 @@ TEST(LogisticBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
   EXPECT_EQ(alone[5].status, FitStatus::kTooFewCases);
 
   std::vector<LogisticWorkspace> workspaces(kLanes);
-  for (const std::vector<std::size_t>& order :
-       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 0}, {2, 6, 1}}) {
-    std::vector<const double*> vp;
-    std::vector<std::span<const std::uint8_t>> kp, ap;
-    std::vector<LogisticWorkspace*> wp;
-    for (const std::size_t f : order) {
-      vp.push_back(v[f].data());
-      kp.emplace_back(keep[f]);
-      ap.emplace_back(active[f]);
-      wp.push_back(&workspaces[wp.size()]);
-    }
-    const std::vector<LogisticFit> batch = fit_logistic_batch(d, &null, vp, s.y, kp, ap, wp);
-    ASSERT_EQ(batch.size(), order.size());
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      const LogisticFit& a = alone[order[k]];
-      const LogisticFit& b = batch[k];
-      EXPECT_EQ(a.status, b.status) << order[k];
-      EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
-      EXPECT_EQ(a.iterations, b.iterations) << order[k];
-      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
-        // Bitwise: NaN where the fit has no estimate, else the same double.
-        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
-        if (!std::isnan(a.beta(j))) {
-          EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
-          EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+  for (const std::vector<std::size_t>& all :
+       {std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 0}, {2, 6, 1}})
+    for (const std::vector<std::size_t>& order : testing::lane_batches(all)) {
+      std::vector<const double*> vp;
+      std::vector<std::span<const std::uint8_t>> kp, ap;
+      std::vector<LogisticWorkspace*> wp;
+      for (const std::size_t f : order) {
+        vp.push_back(v[f].data());
+        kp.emplace_back(keep[f]);
+        ap.emplace_back(active[f]);
+        wp.push_back(&workspaces[wp.size()]);
+      }
+      const std::vector<LogisticFit> batch = fit_logistic_batch(d, &null, vp, s.y, kp, ap, wp);
+      ASSERT_EQ(batch.size(), order.size());
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const LogisticFit& a = alone[order[k]];
+        const LogisticFit& b = batch[k];
+        EXPECT_EQ(a.status, b.status) << order[k];
+        EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
+        EXPECT_EQ(a.iterations, b.iterations) << order[k];
+        for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+          // Bitwise: NaN where the fit has no estimate, else the same double.
+          EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
+          if (!std::isnan(a.beta(j))) {
+            EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
+            EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
+          }
         }
       }
     }
-  }
 }
 
 }  // namespace
