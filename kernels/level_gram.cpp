@@ -17,4 +17,23 @@ void complete_level_sums(const SharedDesign& d, Index nz, const Eigen::MatrixXd&
   }
 }
 
+void level_gram_reset(const SharedDesign& d, Index block, LevelGram& g) {
+  g.dense.setZero(d.n_dense() + 1, d.n_dense() + 1);
+  g.level_sums.setZero(d.level_rows, d.z_rows.cols());
+  g.level_cross.setZero(d.level_rows, d.level_rows);
+  size_level_sort(d, block, g.sort);
+}
+
+void level_gram_add(const SharedDesign& d, Index nz, const Index* rows, Index m, const double* sqrt_w,
+                    const RowMatrixXd& x, std::span<const double> prefetch, LevelGram& g) {
+  add_gram_lower(g.dense.topLeftCorner(nz, nz), x.topRows(m).leftCols(nz), prefetch);
+  const auto n_groups = static_cast<Index>(d.groups.size());
+  for (Index a = 0; a < n_groups; ++a)
+    add_level_sums(
+        d.groups[static_cast<std::size_t>(a)], m, [&](Index t) { return static_cast<Index>(d.level(rows[t], a)); },
+        [](Index t) { return t; }, [&](Index t) { return sqrt_w[t]; }, x.data(), x.cols(), g.level_sums, g.sort);
+  if (n_groups < 2) return;
+  for (Index t = 0; t < m; ++t) add_level_cross(d, d.level.row(rows[t]).data(), sqrt_w[t] * sqrt_w[t], g.level_cross);
+}
+
 }  // namespace pwas::kernels

@@ -9,6 +9,7 @@
 // rows outside it.
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -80,6 +81,28 @@ inline void add_level_cross(const SharedDesign& d, const std::uint16_t* lev, dou
   }
 }
 
+/// The accumulators of one compressed weighted Gram: dense columns z (nz of them), level sums, level pairs.
+struct LevelGram {
+  Eigen::MatrixXd dense;        // [n_dense + 1 x n_dense + 1] sum w z z' (lower; the top-left nz x nz in use)
+  RowMatrixXd level_sums;       // [level rows x z stride] sum over a level's rows of w z
+  Eigen::MatrixXd level_cross;  // [level rows x level rows] sum of w at two groups' levels
+  LevelSortScratch sort;        // a block's rows sorted by level
+};
+
+/// Zeroes g for d (one size with and without v: no reallocation) and sizes its sort for blocks of `block` rows.
+void level_gram_reset(const SharedDesign& d, Eigen::Index block, LevelGram& g);
+
+/// Adds m rows to g: x's rows [m x >= nz] (row stride x.cols(), zero past nz up to the z stride) are the dense columns of
+/// design rows rows[t], already scaled by sqrt_w[t]. `prefetch` (may be empty): memory to pull into L2 meanwhile.
+void level_gram_add(const SharedDesign& d, Eigen::Index nz, const Eigen::Index* rows, Eigen::Index m,
+                    const double* sqrt_w, const RowMatrixXd& x, std::span<const double> prefetch, LevelGram& g);
+
+/// The lower triangle of the Gram in design order into out [p x p], resized (p = n_cov, plus v when nz = n_dense + 1
+/// and col_of gives v's column): completes g's skipped levels first.
+template <class ColOf>
+void level_gram_assemble(const SharedDesign& d, Eigen::Index nz, Eigen::Index p, ColOf col_of, LevelGram& g,
+                         Eigen::MatrixXd& out);
+
 /// Fills in each group's skipped code from the totals: level_sums' row of the skip = dense's column 0 (sum w z over
 /// the first nz dense columns; dense lower, column 0 the intercept) minus the group's other rows.
 void complete_level_sums(const SharedDesign& d, Eigen::Index nz, const Eigen::MatrixXd& dense, RowMatrixXd& level_sums);
@@ -117,6 +140,18 @@ void expand_level_gram(const SharedDesign& d, Eigen::Index nz, const Eigen::Matr
       }
     }
   }
+}
+
+template <class ColOf>
+void level_gram_assemble(const SharedDesign& d, Eigen::Index nz, Eigen::Index p, ColOf col_of, LevelGram& g,
+                         Eigen::MatrixXd& out) {
+  complete_level_sums(d, nz, g.dense, g.level_sums);
+  out.resize(p, p);
+  auto put = [&](Eigen::Index i, Eigen::Index j, double v) {
+    if (i >= j) out(i, j) = v;
+    else out(j, i) = v;
+  };
+  expand_level_gram(d, nz, g.dense, g.level_sums, g.level_cross, col_of, put);
 }
 
 }  // namespace pwas::kernels

@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 
 #include "kernels/fit_status.hpp"
+#include "kernels/level_gram.hpp"
 #include "kernels/lane_cross.hpp"
 #include "kernels/shared_design.hpp"
 
@@ -37,7 +38,9 @@ struct LinearFit {
 struct LinearWorkspace {
   Eigen::MatrixXd a, b;     // scratch, resized on first use: a = QR design, b = kept-row Gram of C
   Eigen::VectorXd u, w;     // w = residuals or the QR right-hand side; u is spare
-  RowMatrixXd block;        // [512 x row stride] gathered rows of C for the Gram downdate
+  RowMatrixXd block;        // [512 x z stride] gathered compressed rows of C for the Gram downdate
+  LevelGram gram;           // its accumulators (kernels/level_gram.hpp)
+  Eigen::VectorXd ones;     // [512] the rows' weights
   Eigen::MatrixXd dvy;      // [n_samples x 2] centred v and y on kept rows, 0 elsewhere
   Eigen::MatrixXd cross;    // [row stride x 2] C' dvy (rows past n_cov are padding)
   Eigen::MatrixXd cov;      // [p - 1 x p - 1] inverse of the equilibrated centred normal matrix

@@ -160,44 +160,19 @@ void dummy_score(const Problem& pr, const Eigen::VectorXd& table, Eigen::VectorX
       u(g.cols[k]) = table(g.offset + 1 + static_cast<Index>(k)) - pr.d.mean(g.cols[k]) * u(0);
 }
 
-// Zeroes the accumulators of a weighted Gram over nz dense columns.
-void reset_gram(const Problem& pr, Index nz, LogisticWorkspace& ws) {
-  const SharedDesign& d = pr.d;
-  ws.dense.setZero(d.n_dense() + 1, d.n_dense() + 1);  // one size with and without v: no reallocation
-  ws.level_sums.setZero(d.level_rows, d.z_rows.cols());
-  ws.level_cross.setZero(d.level_rows, d.level_rows);
-  size_level_sort(d, kBlock, ws.level_sort);
-}
-
 // Adds the rows of ws.x [m x nz] (zero-padded to the z stride), already scaled by sqrt(w) (sqrt_w [m]), of
 // design rows `rows`: the dense Gram, the per-level sums S_j += sqrt(w) x and the level-pair sums of w
 // (kernels/level_gram.hpp; each group's most frequent level is filled in by assemble_gram).
 void add_gram_block(const Problem& pr, Index nz, const Index* rows, Index m, const double* sqrt_w,
                     std::span<const double> prefetch, LogisticWorkspace& ws) {
-  const SharedDesign& d = pr.d;
-  add_gram_lower(ws.dense.topLeftCorner(nz, nz), ws.x.topRows(m).leftCols(nz), prefetch);
-  const auto n_groups = static_cast<Index>(d.groups.size());
-  for (Index g = 0; g < n_groups; ++g)
-    add_level_sums(
-        d.groups[static_cast<std::size_t>(g)], m, [&](Index t) { return static_cast<Index>(d.level(rows[t], g)); },
-        [](Index t) { return t; }, [&](Index t) { return sqrt_w[t]; }, ws.x.data(), ws.x.cols(), ws.level_sums,
-        ws.level_sort);
-  if (n_groups < 2) return;
-  for (Index t = 0; t < m; ++t) add_level_cross(d, d.level.row(rows[t]).data(), sqrt_w[t] * sqrt_w[t], ws.level_cross);
+  level_gram_add(pr.d, nz, rows, m, sqrt_w, ws.x, prefetch, ws.gram);
 }
 
 // Expands the accumulated Gram into the lower triangle of out [p x p] in design order (p = n_cov, plus v when
 // nz = n_dense + 1); the formulas are in kernels/level_gram.hpp.
 void assemble_gram(const Problem& pr, Index nz, LogisticWorkspace& ws, Eigen::MatrixXd& out) {
-  const SharedDesign& d = pr.d;
-  complete_level_sums(d, nz, ws.dense, ws.level_sums);
-  const Index p = d.n_cov() + (nz > d.n_dense() ? 1 : 0);
-  out.resize(p, p);
-  auto put = [&](Index i, Index j, double v) {
-    if (i >= j) out(i, j) = v;
-    else out(j, i) = v;
-  };
-  expand_level_gram(d, nz, ws.dense, ws.level_sums, ws.level_cross, [&](Index a) { return dense_col(pr, a); }, put);
+  const Index p = pr.d.n_cov() + (nz > pr.d.n_dense() ? 1 : 0);
+  level_gram_assemble(pr.d, nz, p, [&](Index a) { return dense_col(pr, a); }, ws.gram, out);
 }
 
 // One pass over the kept rows at `theta`: deviance and max |eta|; with `information` also the score
@@ -209,7 +184,7 @@ SweepStats sweep(const Problem& pr, const Eigen::VectorXd& theta, bool informati
   const double kappa = prepare_theta(pr, theta, ws);
   const double theta_v = pr.has_v ? theta(d.n_cov()) : 0.0;
   if (information) {
-    reset_gram(pr, nz, ws);
+    level_gram_reset(pr.d, kBlock, ws.gram);
     ws.score_pad.setZero(d.z_rows.cols());
     ws.level_score.setZero(d.level_rows);
   }
@@ -306,7 +281,7 @@ void weighted_gram(const Problem& pr, const Eigen::VectorXd& w, Take take, Eigen
                    LogisticWorkspace& ws) {
   const SharedDesign& d = pr.d;
   const Index nz = d.n_dense();
-  reset_gram(pr, nz, ws);
+  level_gram_reset(pr.d, kBlock, ws.gram);
   Index t = 0;
   auto flush = [&] {
     add_gram_block(pr, nz, ws.block_rows.data(), t, ws.resid.data(), {}, ws);

@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "kernels/fit_status.hpp"
+#include "kernels/level_gram.hpp"
 #include "kernels/logistic_lanes.hpp"
 #include "kernels/shared_design.hpp"
 
@@ -60,10 +61,7 @@ struct LogisticWorkspace {
   Eigen::VectorXd u, w, z;   // score X'(y - mu) [p]; block weights; block linear predictor
   RowMatrixXd x;             // [512 x z stride] gathered rows of z = [dense columns of C, v] (one block)
   std::vector<Eigen::Index> block_rows;              // [512] design rows of a gathered block
-  LevelSortScratch level_sort;                       // a block's rows sorted by level
-  Eigen::MatrixXd dense;                             // [nz x nz] sum w z z' (lower)
-  RowMatrixXd level_sums;                            // [level rows x z stride] sum over a level's rows of w z
-  Eigen::MatrixXd level_cross;                       // [level rows x level rows] sum of w at two groups' levels
+  LevelGram gram;                                    // the compressed X'WX's accumulators (kernels/level_gram.hpp)
   Eigen::VectorXd theta_levels, level_score, level_cw;  // [level rows] theta; sums of r and of w0 v per level
   Eigen::VectorXd theta, trial, step, scale;         // [p] iterate, trial iterate, step; [q] equilibration
   Eigen::VectorXd cu, cs;                            // [q] compacted score and step
