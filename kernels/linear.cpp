@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <span>
 
@@ -42,57 +43,124 @@ struct Moments {
   bool v_constant = false, y_constant = false;
 };
 
+// kLanes rows at a time as one vector (kernels/lanes.hpp): the kept mask, and values with the dropped rows' (possibly
+// NaN) entries replaced by 0.
+using KeepMask = std::int64_t __attribute__((vector_size(kLanes * sizeof(double))));
+KeepMask load_keep(const std::uint8_t* k) {
+  KeepMask m;
+  for (int j = 0; j < kLanes; ++j) m[j] = k[j] != 0 ? -1 : 0;
+  return m;
+}
+Lane load_kept(const double* x, KeepMask k) {
+  Lane v;
+  std::memcpy(&v, x, sizeof v);
+  return k ? v : Lane{};
+}
+double lane_sum(Lane x) {
+  double t = 0.0;
+  for (int j = 0; j < kLanes; ++j) t += x[j];
+  return t;
+}
+
 // Two-pass means (the second pass adds back what rounding left), then the centred values into ws.dvy
-// (0 on dropped rows, whose v and y, possibly NaN, are never read again).
+// (0 on dropped rows, whose v and y, possibly NaN, are never read again). kLanes rows per step with selects, not
+// branches; the partial sums are reduced in one fixed order, so a result does not depend on anything but the input.
 Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
                         std::span<const std::uint8_t> keep, LinearWorkspace& ws) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
   const Index n = v.size();
+  const double* vp = v.data();
+  const double* yp = y.data();
+  const std::uint8_t* kp = keep.data();
+  const Index n_body = n / kLanes * kLanes;
   Moments m;
-  double sv = 0.0, sy = 0.0;
-  double vmin = std::numeric_limits<double>::infinity(), vmax = -vmin, ymin = vmin, ymax = -vmin;
-  for (Index i = 0; i < n; ++i) {
-    if (!keep[i]) continue;
-    const double vi = v[i], yi = y[i];
-    PWAS_ASSERT(std::isfinite(vi) && std::isfinite(yi));
-    ++m.n_obs;
+  Lane sv{}, sy{}, cnt{}, bad{}, vmin = Lane{} + kInf, ymin = Lane{} + kInf, vmax = Lane{} - kInf, ymax = Lane{} - kInf;
+  const Lane one = Lane{} + 1.0;
+  for (Index i0 = 0; i0 < n_body; i0 += kLanes) {
+    const KeepMask k = load_keep(kp + i0);
+    const Lane vi = load_kept(vp + i0, k), yi = load_kept(yp + i0, k);
+    bad += (vi - vi) + (yi - yi);  // NaN unless both finite
+    cnt += k ? one : Lane{};
     sv += vi;
     sy += yi;
-    vmin = std::min(vmin, vi);
-    vmax = std::max(vmax, vi);
-    ymin = std::min(ymin, yi);
-    ymax = std::max(ymax, yi);
+    vmin = (k & (vi < vmin)) ? vi : vmin;
+    vmax = (k & (vi > vmax)) ? vi : vmax;
+    ymin = (k & (yi < ymin)) ? yi : ymin;
+    ymax = (k & (yi > ymax)) ? yi : ymax;
   }
-  m.v_constant = !(vmin < vmax);
-  m.y_constant = !(ymin < ymax);
+  for (Index i = n_body; i < n; ++i) {
+    if (!kp[i]) continue;
+    const Index j = i - n_body;
+    bad[j] += (vp[i] - vp[i]) + (yp[i] - yp[i]);
+    cnt[j] += 1.0;
+    sv[j] += vp[i];
+    sy[j] += yp[i];
+    vmin[j] = std::min(vmin[j], vp[i]);
+    vmax[j] = std::max(vmax[j], vp[i]);
+    ymin[j] = std::min(ymin[j], yp[i]);
+    ymax[j] = std::max(ymax[j], yp[i]);
+  }
+  PWAS_ASSERT(lane_sum(bad) == 0.0);
+  double lo_v = kInf, hi_v = -kInf, lo_y = kInf, hi_y = -kInf;
+  for (int j = 0; j < kLanes; ++j) {
+    lo_v = std::min(lo_v, vmin[j]);
+    hi_v = std::max(hi_v, vmax[j]);
+    lo_y = std::min(lo_y, ymin[j]);
+    hi_y = std::max(hi_y, ymax[j]);
+  }
+  m.n_obs = static_cast<Index>(lane_sum(cnt));
+  m.v_constant = !(lo_v < hi_v);
+  m.y_constant = !(lo_y < hi_y);
   if (m.n_obs == 0) return m;
-  m.mean_v = sv / static_cast<double>(m.n_obs);
-  m.mean_y = sy / static_cast<double>(m.n_obs);
-  double rv = 0.0, ry = 0.0;
-  for (Index i = 0; i < n; ++i)
-    if (keep[i]) {
-      rv += v[i] - m.mean_v;
-      ry += y[i] - m.mean_y;
+  const double n_obs = static_cast<double>(m.n_obs);
+  m.mean_v = lane_sum(sv) / n_obs;
+  m.mean_y = lane_sum(sy) / n_obs;
+  Lane rv{}, ry{};
+  for (Index i0 = 0; i0 < n_body; i0 += kLanes) {
+    const KeepMask k = load_keep(kp + i0);
+    rv += k ? load_kept(vp + i0, k) - m.mean_v : Lane{};
+    ry += k ? load_kept(yp + i0, k) - m.mean_y : Lane{};
+  }
+  for (Index i = n_body; i < n; ++i)
+    if (kp[i]) {
+      rv[i - n_body] += vp[i] - m.mean_v;
+      ry[i - n_body] += yp[i] - m.mean_y;
     }
-  m.mean_v += rv / static_cast<double>(m.n_obs);
-  m.mean_y += ry / static_cast<double>(m.n_obs);
+  m.mean_v += lane_sum(rv) / n_obs;
+  m.mean_y += lane_sum(ry) / n_obs;
 
   ws.dvy.resize(n, 2);
   double* dv = ws.dvy.col(0).data();
   double* dy = ws.dvy.col(1).data();
-  for (Index i = 0; i < n; ++i) {
-    if (keep[i]) {
-      dv[i] = v[i] - m.mean_v;
-      dy[i] = y[i] - m.mean_y;
-      m.sum_dv += dv[i];
-      m.sum_dy += dy[i];
-      m.svv += dv[i] * dv[i];
-      m.svy += dv[i] * dy[i];
-      m.syy += dy[i] * dy[i];
-    } else {
-      dv[i] = 0.0;
-      dy[i] = 0.0;
-    }
+  Lane s_dv{}, s_dy{}, svv{}, svy{}, syy{};
+  for (Index i0 = 0; i0 < n_body; i0 += kLanes) {
+    const KeepMask k = load_keep(kp + i0);
+    const Lane a = k ? load_kept(vp + i0, k) - m.mean_v : Lane{};
+    const Lane b = k ? load_kept(yp + i0, k) - m.mean_y : Lane{};
+    std::memcpy(dv + i0, &a, sizeof a);
+    std::memcpy(dy + i0, &b, sizeof b);
+    s_dv += a;
+    s_dy += b;
+    svv += a * a;
+    svy += a * b;
+    syy += b * b;
   }
+  for (Index i = n_body; i < n; ++i) {
+    const Index j = i - n_body;
+    const double a = kp[i] ? vp[i] - m.mean_v : 0.0, b = kp[i] ? yp[i] - m.mean_y : 0.0;
+    dv[i] = a;
+    dy[i] = b;
+    s_dv[j] += a;
+    s_dy[j] += b;
+    svv[j] += a * a;
+    svy[j] += a * b;
+    syy[j] += b * b;
+  }
+  m.sum_dv = lane_sum(s_dv);
+  m.sum_dy = lane_sum(s_dy);
+  m.svv = lane_sum(svv);
+  m.svy = lane_sum(svy);
+  m.syy = lane_sum(syy);
   return m;
 }
 
@@ -367,14 +435,22 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
   if (!any) return;
   // C'[dv dy] of every live fit from one pass over the design (lane f = fit f).
   LaneCross& lc = ws[0]->lanes;
-  lc.resize(d);
-  for (std::size_t f = 0; f < n_fits; ++f) {
-    if (!live[f]) continue;
-    const double* dv = ws[f]->dvy.col(0).data();
-    const double* dy = ws[f]->dvy.col(1).data();
-    for (Index i = 0; i < n; ++i) {
-      lc.a[static_cast<std::size_t>(i)][f] = dv[i];
-      lc.b[static_cast<std::size_t>(i)][f] = dy[i];
+  if (lc.a.size() != static_cast<std::size_t>(n) || lc.dense_a.size() != static_cast<std::size_t>(d.z_rows.cols()) ||
+      lc.level_a.size() != static_cast<std::size_t>(d.level_rows))
+    lc.resize(d);
+  // The lanes' inputs in blocks of rows, every lane per block (lane by lane, the copy strode through both n-row
+  // arrays once per fit); a lane without a live fit gets zeros.
+  constexpr Index kRows = 256;
+  for (Index i0 = 0; i0 < n; i0 += kRows) {
+    const Index i1 = std::min(n, i0 + kRows);
+    for (std::size_t f = 0; f < static_cast<std::size_t>(kLanes); ++f) {
+      const bool on = f < n_fits && live[f];
+      const double* dv = on ? ws[f]->dvy.col(0).data() : nullptr;
+      const double* dy = on ? ws[f]->dvy.col(1).data() : nullptr;
+      for (Index i = i0; i < i1; ++i) {
+        lc.a[static_cast<std::size_t>(i)][f] = on ? dv[i] : 0.0;
+        lc.b[static_cast<std::size_t>(i)][f] = on ? dy[i] : 0.0;
+      }
     }
   }
   lane_cross(d, lc);
