@@ -486,13 +486,7 @@ TEST(CoxBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
         EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
         EXPECT_EQ(a.null_chord_iterations, b.null_chord_iterations) << order[k];
         EXPECT_EQ(a.iterations, b.iterations) << order[k];
-        for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
-          EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
-          if (!std::isnan(a.beta(j))) {
-            EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
-            EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
-          }
-        }
+        testing::expect_same_estimates(a.beta, a.se, b.beta, b.se, order[k]);
         if (a.status != FitStatus::kOk) continue;
         EXPECT_EQ(a.loglik, b.loglik) << order[k];
         EXPECT_EQ(a.score, b.score) << order[k];

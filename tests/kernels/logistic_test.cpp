@@ -517,14 +517,7 @@ TEST(LogisticBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
         EXPECT_EQ(a.status, b.status) << order[k];
         EXPECT_EQ(a.chord_iterations, b.chord_iterations) << order[k];
         EXPECT_EQ(a.iterations, b.iterations) << order[k];
-        for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
-          // Bitwise: NaN where the fit has no estimate, else the same double.
-          EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(b.beta(j)));
-          if (!std::isnan(a.beta(j))) {
-            EXPECT_EQ(a.beta(j), b.beta(j)) << order[k] << " " << j;
-            EXPECT_EQ(a.se(j), b.se(j)) << order[k] << " " << j;
-          }
-        }
+        testing::expect_same_estimates(a.beta, a.se, b.beta, b.se, order[k]);
       }
     }
 }
