@@ -8,12 +8,15 @@ namespace pwas::kernels {
 #if defined(__AVX512F__)
 inline constexpr int kVectorDoubles = 8;
 inline constexpr int kVectorRegisters = 32;
+inline constexpr const char* kVectorIsa = "AVX-512";
 #elif defined(__AVX__)
 inline constexpr int kVectorDoubles = 4;
 inline constexpr int kVectorRegisters = 16;
+inline constexpr const char* kVectorIsa = "AVX2";
 #else
 inline constexpr int kVectorDoubles = 2;
 inline constexpr int kVectorRegisters = 16;
+inline constexpr const char* kVectorIsa = "SSE2";
 #endif
 
 /// Fits per batch: one vector register's worth of doubles (8 with AVX-512, 4 with AVX2). A Lane wider than the

@@ -122,6 +122,8 @@ if "$pwas" run scan.toml --out out_scan --quiet 2>err.txt; then
   [[ $(code sep P_SEP) == SEPARATION ]] && echo "ok: complete separation -> SEPARATION" || fail "P_SEP on sep: $(code sep P_SEP)"
   [[ $(code y P_INF) == OK ]] && echo "ok: protein with an Inf value fits on the rest" || fail "P_INF: $(code y P_INF)"
   [[ -z $(code y P_ALLNA) ]] && grep -q "QC dropped 1 proteins.*P_ALLNA" out_scan/run.log && echo "ok: all-missing protein dropped by QC, logged" || fail "P_ALLNA not dropped by QC"
+  grep -Eq "\] build: (AVX-512|AVX2|SSE2) vectors, [248] fits per batch$" out_scan/run.log \
+    && echo "ok: run.log names the build's vector extensions" || fail "run.log lacks the build line"
   [[ -s out_scan/results.h5 ]] || fail "results.h5 missing"
 else
   fail "scan run failed: $(cat err.txt)"
