@@ -11,6 +11,7 @@
 #include "kernels/cox.hpp"
 #include "kernels/cox_detail.hpp"
 #include "kernels/lane_blocks.hpp"
+#include "kernels/lane_gram.hpp"
 #include "tests/kernels/simulate.hpp"
 #include "tests/kernels/simulate_survival.hpp"
 
@@ -161,6 +162,41 @@ BENCHMARK(BM_CoxLanePass)
     ->Args({40000, 61, 1})
     ->Args({40000, 61, 2})
     ->Unit(benchmark::kMillisecond);
+
+// The weighted Grams of kLanes fits over the shared rows in risk-set order (kernels/lane_gram.hpp: an exact pass's
+// information, each lane with its own weights and v), then each lane's assembled into design order. Args: n, p.
+// Time per batch; items = Grams.
+void BM_LaneGram(benchmark::State& state) {
+  const Setup su = make_setup(state.range(0), state.range(1), 0.1);
+  const SharedDesign d = make_shared_design(su.s.raw);
+  const CoxSurvival surv = make_cox_survival(su.o.time, su.o.event, su.o.stratum);
+  CoxWorkspace ws;
+  const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws);
+  const lane_detail::LaneRows rows{&null.risk_z, &null.risk_level};
+  const Eigen::Index n = d.n_samples();
+  std::vector<Lane> v(static_cast<std::size_t>(n)), w(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (int b = 0; b < kLanes; ++b) {
+      const Eigen::Index from = (i + 977 * b) % n;
+      const bool kept = su.s.keep[static_cast<std::size_t>(from)] != 0;
+      v[static_cast<std::size_t>(i)][b] = kept ? su.s.v(from) : 0.0;
+      w[static_cast<std::size_t>(i)][b] = kept ? null.r(from) + 0.01 : 0.0;
+    }
+  LaneGram g;
+  LevelGram scratch;
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(d.n_cov() + 1, d.n_cov() + 1);
+  for (auto _ : state) {
+    lane_gram_reset(d, g);
+    for (Eigen::Index i0 = 0; i0 < n; i0 += lane_detail::kBlockRows) {
+      const Eigen::Index m = std::min(lane_detail::kBlockRows, n - i0);
+      lane_gram_rows(d, rows, v.data() + i0, w.data() + i0, i0, m, g);
+    }
+    for (int b = 0; b < kLanes; ++b) lane_gram_add_to(d, g, b, 1.0, scratch, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kLanes);
+}
+BENCHMARK(BM_LaneGram)->ArgNames({"n", "p"})->Args({40000, 61})->Unit(benchmark::kMillisecond);
 
 // Args: n, p, drop percent.
 void BM_CoxScoreScreen(benchmark::State& state) {

@@ -280,6 +280,89 @@ CoxFit fit_exact(const Problem& pr0, const CoxNull* null, bool reuse, const doub
 
 namespace {
 
+// The exact passes of the lanes with `exact` (their chord converged: ws.lane[b].start the covariates-only estimate,
+// .theta the full one), two lane passes for the batch: at (start, 0) the log-likelihood and the score test, at the
+// estimate the Newton check with the exact information, the SEs and (opt.ph_test) cox.zph. finished[b]: out[b] is
+// complete; a lane whose check fails (singular, or a step above opt.tol) is left to the per-fit path.
+void exact_lanes(const SharedDesign& d, const CoxSurvival& s, const lane_detail::LaneRows& rows, const CoxOptions& opt,
+                 std::span<std::optional<Problem>> pr, const std::array<bool, kLanes>& exact,
+                 const std::array<int, kLanes>& null_steps, CoxWorkspace& ws, std::span<CoxFit> out,
+                 std::array<bool, kLanes>& finished) {
+  const auto n_fits = static_cast<int>(pr.size());
+  const Index n_cov = d.n_cov();
+  CoxLanePass& cp = ws.lanes;
+  CoxLaneExact& ex = ws.exact;
+  if (!ex.fits(d, s)) ex.resize(d, s);
+  auto load = [&](bool at_start) {
+    bool any = false;
+    for (int b = 0; b < kLanes; ++b) {
+      if (b < n_fits && exact[static_cast<std::size_t>(b)]) {
+        CoxLaneState& st = ws.lane[b];
+        ws.theta = at_start ? st.start : st.theta;
+        if (at_start) ws.theta(n_cov) = 0.0;
+        lane_detail::load_theta(d, ws.theta, true, b, cp.lp);
+        any = true;
+      } else {
+        lane_detail::park(d, b, cp.lp);
+      }
+    }
+    return any;
+  };
+  if (!load(true)) return;
+  std::array<double, kLanes> loglik0{}, score0{};
+  cox_detail::cox_lane_exact(d, rows, s, opt.ties, false, cp, ex);
+  for (int b = 0; b < n_fits; ++b) {
+    if (!exact[static_cast<std::size_t>(b)]) continue;
+    ws.cols = ws.lane[b].cols;
+    ws.with_v = 1;
+    loglik0[b] = cp.loglik[b];
+    score0[b] = kNaN;
+    ws.u.setZero(d.c_rows.cols());
+    lane_detail::unpack(d, cp.lp.score_pad, cp.lp.level_score, cp.lp.score_v[b], true, b, ws.u);
+    cox_detail::lane_exact_information(d, ex, 0, b, ws.info);
+    if (std::isfinite(loglik0[b]) && factor(ws, opt.singular_rcond)) score0[b] = solve_step(ws);
+  }
+
+  load(false);
+  if (opt.ph_test) cox_detail::cox_lane_km(s, cp.lp.mask, ex);
+  cox_detail::cox_lane_exact(d, rows, s, opt.ties, opt.ph_test, cp, ex);
+  for (int b = 0; b < n_fits; ++b) {
+    if (!exact[static_cast<std::size_t>(b)]) continue;
+    const Problem& p = *pr[static_cast<std::size_t>(b)];
+    CoxLaneState& st = ws.lane[b];
+    CoxFit& fit = out[static_cast<std::size_t>(b)];
+    ws.cols = st.cols;
+    ws.with_v = 1;
+    ws.theta = st.theta;
+    double loglik = cp.loglik[b];
+    ws.u.setZero(d.c_rows.cols());
+    lane_detail::unpack(d, cp.lp.score_pad, cp.lp.level_score, cp.lp.score_v[b], true, b, ws.u);
+    cox_detail::lane_exact_information(d, ex, 0, b, ws.info);
+    if (!std::isfinite(loglik) || !factor(ws, opt.singular_rcond)) continue;
+    const double gain2 = solve_step(ws);
+    if (!(eta_bound(p, ws) <= opt.tol)) continue;
+    NewtonResult r;
+    r.loglik_start = std::isnan(loglik0[b]) ? loglik : loglik0[b];
+    r.score_start = std::isnan(score0[b]) ? gain2 : score0[b];
+    ws.theta += ws.step;
+    r.loglik = loglik + 0.5 * gain2;
+    r.status = FitStatus::kOk;
+    fit.null_chord_iterations = null_steps[static_cast<std::size_t>(b)];
+    fit.chord_iterations = st.steps;
+    CoxOptions no_ph = opt;
+    no_ph.ph_test = false;
+    finish(p, no_ph, r, ws, fit);
+    if (opt.ph_test) {
+      ws.trial.setZero(d.c_rows.cols());
+      lane_detail::unpack(d, ex.ug_pad, ex.ug_levels, ex.ug_v[b], true, b, ws.trial);
+      cox_detail::lane_exact_information(d, ex, 1, b, ws.info2);
+      cox_detail::lane_exact_information(d, ex, 2, b, ws.info3);
+      cox_detail::ph_statistics(ws.info, ws.info2, ws.info3, ws.trial, ws.cols, opt.ph_global, ws, fit);
+    }
+    finished[static_cast<std::size_t>(b)] = true;
+  }
+}
+
 // fit_cox_batch with each fit's own weights; with `est`, estimates only (cox_detail::fit_cox_estimates_batch).
 void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std::span<const double* const> v,
            std::span<const std::span<const std::uint8_t>> keep, std::span<const std::span<const std::uint8_t>> active,
@@ -390,6 +473,15 @@ void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std
     return;
   }
 
+  // The exact passes of the lanes whose chord converged, in lanes; a lane whose Newton check does not pass goes the
+  // per-fit way below.
+  std::array<bool, kLanes> finished{};
+  if (any_lane && opt.lane_exact) {
+    std::array<bool, kLanes> exact{};
+    for (std::size_t b = 0; b < n_fits; ++b) exact[b] = lanes[b] && (reuse[b] || jobs[b].run) && jobs[b].converged;
+    exact_lanes(d, s, rows, opt, std::span(pr.data(), n_fits), exact, null_steps, ws, out, finished);
+  }
+
   // Per fit: the exact passes (the score test at the start, the Newton check at the estimate, cox.zph).
   for (std::size_t b = 0; b < n_fits; ++b) {
     const std::span<const double> weights = weights_of[b];
@@ -397,6 +489,7 @@ void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std
       if (out[b].status == FitStatus::kOk) out[b] = fit_exact(blank, null, reuse[b], v[b], keep[b], active[b], weights, ws, opt);
       continue;
     }
+    if (finished[b]) continue;
     Problem& p = *pr[b];
     CoxFit& fit = out[b];
     CoxLaneState& st = ws.lane[b];

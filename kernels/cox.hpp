@@ -11,6 +11,7 @@
 
 #include "kernels/fit_status.hpp"
 #include "kernels/gram.hpp"
+#include "kernels/lane_gram.hpp"
 #include "kernels/lanes.hpp"
 #include "kernels/logistic_lanes.hpp"
 #include "kernels/shared_design.hpp"
@@ -38,6 +39,9 @@ struct CoxOptions {
   int chord_max_iter = 40;
   /// Depth of the Anderson acceleration of the chord iteration (0: plain chord steps; at most 8).
   int chord_anderson = 5;
+  /// Batches: the exact passes of the fits whose chord converged (the score test's information, the Newton check,
+  /// cox.zph) run as lanes over the shared rows (cox_lane_exact.cpp); false: each fit on its own copy of its rows.
+  bool lane_exact = true;
   /// Compute the proportional-hazards test (cox.zph) at the estimate: about two more information passes.
   bool ph_test = true;
   /// With ph_test, also the GLOBAL test (all columns): two weighted Grams more; the v term alone is O(n p).
@@ -99,9 +103,36 @@ struct CoxLanePass {
   LanePass lp;
   std::vector<Lane> r, m, q;             // [n_samples] w exp(eta - shift) (eta before), the two row weights
   std::vector<Lane> h, a, alpha, beta;   // [n_groups] hazard increment, Efron correction, information terms
+  std::vector<Lane> omega;               // [n_samples] exact passes: the information's row weights r (Lambda - delta a)
+  std::vector<Lane> l11, l21, l22;       // [n_groups] exact passes: the rank rows' factor (cox_detail::GroupTerms)
+  Lane loglik{};                         // exact passes: the log partial likelihood
   std::vector<Lane> s1z, e1z, s1l, e1l;  // running sums of r z (risk set, deaths): [z stride], [level rows]
   Lane shift{};                          // the exp() shift of the pass (per lane)
   Lane max_eta{};                        // the largest eta over each lane's rows in the last pass
+  void resize(const SharedDesign& d, const CoxSurvival& s);
+};
+
+/// The exact passes of a batch (cox_lane_exact.cpp): per lane at its theta, the information (Gram of the rows
+/// minus the Gram of the rank rows) and, for cox.zph, the g- and g^2-weighted informations and score.
+struct CoxLaneExact {
+  static constexpr Eigen::Index kRankRows = 32;  // rank rows buffered before they are multiplied out
+  Eigen::Index pp = 0;                  // n_cov + 1 rounded up to kGramTileA
+  LaneGram gram[3];                     // sum w x x' with w = omega, then cox.zph's w1, w2
+  std::vector<Lane> rank;               // [kRankRows x pp] rank rows in design order, zero-padded
+  std::vector<Lane> rank_s[3];          // [kRankRows] their weights in the three rank Grams: 1, g, g^2
+  std::vector<Lane> rank_gram[3];       // [pp x pp] row-major, lower: sum s R R'
+  std::vector<Lane> s1z, e1z, s1l, e1l; // running sums of r x (risk set, the group's deaths): [n_dense + 1], [level rows]
+  std::vector<Lane> rz, rl, expanded;   // a rank row compressed, [n_dense + 1], [level rows]; expanded [pp]
+  // cox.zph
+  std::vector<Lane> gt, lam1, lam2;     // [n_groups] g(t) of each group's time, centred per lane
+  std::vector<Lane> w1, w2, mg;         // [n_samples] the g- and g^2-weighted information's row weights; m_g
+  std::vector<Lane> ug_pad, ug_levels, ug_split;  // X'm_g: [z stride], [level rows], [kLevelSplit x level rows]
+  Lane ug_v{};
+  std::vector<double> km_time;          // [n_samples] scratch of the Kaplan-Meier transform
+  std::vector<Lane> km_at_risk, km_deaths;
+  LevelGram scratch;                    // one lane's Gram sums while they are assembled
+  /// Whether the arrays are sized for d and s (else resize: it zeroes them all).
+  bool fits(const SharedDesign& d, const CoxSurvival& s) const;
   void resize(const SharedDesign& d, const CoxSurvival& s);
 };
 
@@ -166,6 +197,7 @@ struct CoxWorkspace {
   Eigen::VectorXd zph_sol, zph_sol_term;  // [2q], [q + 1] solutions
   Eigen::LDLT<Eigen::MatrixXd> ldlt_global, ldlt_term;
   CoxLanePass lanes;                    // the batch's chord passes
+  CoxLaneExact exact;                   // and its exact passes
   CoxLaneState lane[kLanes];            // and its fits' chord states
 };
 

@@ -94,14 +94,28 @@ void signed_gram(const RowMatrixXd& xk, const Eigen::VectorXd& w, Eigen::Index n
 
 /// The chord pass of the lanes in cp (CoxLanePass in cox.hpp) over `rows`, d's compressed rows in s's risk-set order:
 /// eta = X theta, r = w exp(eta - shift) with shift the largest kept eta, the risk sets (global tie groups; a lane's
-/// rows are those of weight > 0), then U = X'm and, with info_column, X'q; two sweeps (cox_lanes.cpp).
+/// rows are those of weight > 0), then U = X'm and, with info_column, X'q; two sweeps (cox_lanes.cpp). With
+/// `exact`, also what an exact pass needs: cp.loglik, cp.omega and the rank factors cp.l11, l21, l22.
 void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
-                   bool info_column, CoxLanePass& cp);
+                   bool info_column, CoxLanePass& cp, bool exact = false);
 
 /// The score U of every lane in one sweep at the shift cp.shift of an earlier pass; cp.max_eta is this pass's
 /// largest eta per lane, for the caller's check that the shift still keeps exp() in range.
 void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
                     CoxLanePass& cp);
+
+/// cox.zph's time transform for every lane (the lanes' rows: weights `mask` [n_samples] in risk-set order) into
+/// ex.gt: per tie group, g = 1 - KM(t-) at its time, all strata pooled, centred at its mean over the lane's events.
+void cox_lane_km(const CoxSurvival& s, const std::vector<Lane>& mask, CoxLaneExact& ex);
+
+/// The exact pass of every lane at its theta in cp.lp (cox_lane_exact.cpp): cox_lane_pass with `exact` (the score,
+/// cp.loglik), then the informations' Gram and rank sums into ex; with zph (after cox_lane_km) also cox.zph's.
+void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
+                    bool zph, CoxLanePass& cp, CoxLaneExact& ex);
+
+/// Lane b's information after cox_lane_exact, lower triangle in design order into out [n_cov + 1]^2: which = 0 the
+/// information, 1 and 2 cox.zph's g- and g^2-weighted ones.
+void lane_exact_information(const SharedDesign& d, CoxLaneExact& ex, int which, int b, Eigen::MatrixXd& out);
 
 /// The equilibrated Cholesky factor of the columns `cols` of info (lower) into sv (D I D, D = diag(I)^-1/2); false
 /// when not positive definite or its smallest squared pivot is below rcond_min.
@@ -149,5 +163,11 @@ void chord_lanes(const CoxOptions& opt, bool with_v, const lane_detail::LaneRows
 /// The cox.zph test (see cox_zph.cpp) at the point of the last risk_sets + information in ws: fills fit.ph_chisq /
 /// ph_p and, with `global`, fit.ph_global_* for the active columns ws.cols (v last).
 void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global);
+
+/// The cox.zph statistics from the information (lower, design order), the g- and g^2-weighted informations (lower;
+/// without `global`, only their row of v is read) and U_g, over the active columns cols (v last).
+void ph_statistics(const Eigen::MatrixXd& info, const Eigen::MatrixXd& ig, const Eigen::MatrixXd& igg,
+                   const Eigen::VectorXd& ug, const std::vector<Eigen::Index>& cols, bool global, CoxWorkspace& ws,
+                   CoxFit& fit);
 
 }  // namespace pwas::kernels::cox_detail

@@ -34,9 +34,9 @@ void CoxLanePass::resize(const SharedDesign& d, const CoxSurvival& s) {
   const auto zstride = static_cast<std::size_t>(d.z_rows.cols());
   const auto levels = static_cast<std::size_t>(d.level_rows);
   if (lp.v.size() != n || lp.theta_pad.size() != zstride || lp.theta_levels.size() != levels) lp.resize(d);
-  for (auto* a : {&r, &m, &q})
+  for (auto* a : {&r, &m, &q, &omega})
     if (a->size() != n) a->assign(n, Lane{});
-  for (auto* a : {&h, &this->a, &alpha, &beta})
+  for (auto* a : {&h, &this->a, &alpha, &beta, &l11, &l21, &l22})
     if (a->size() != groups) a->assign(groups, Lane{});
   for (auto* a : {&s1z, &e1z})
     if (a->size() != zstride) a->assign(zstride, Lane{});
@@ -69,14 +69,17 @@ Lane block_max(const Lane* w, const Lane* eta, Index m, Lane top) {
   return top;
 }
 
-// Group terms of one group for every lane with deaths in it (dw > 0).
-void lane_group_terms(CoxTies ties, Lane s0, Lane e0, Lane dw, Lane& h, Lane& a, Lane* l11, Lane* l21, Lane* l22) {
+// Group terms of one group for every lane with deaths in it (dw > 0); with log_terms, adds the group's
+// log_sum + dw shift (the log partial likelihood's risk-set term, unshifted) to it.
+void lane_group_terms(CoxTies ties, Lane s0, Lane e0, Lane dw, Lane& h, Lane& a, Lane* l11, Lane* l21, Lane* l22,
+                      Lane* log_terms = nullptr, Lane shift = Lane{}) {
   h = a = Lane{};
   for (int b = 0; b < kLanes; ++b) {
     if (!(dw[b] > 0.0)) continue;
     const GroupTerms gt = group_terms(ties, s0[b], e0[b], dw[b]);
     h[b] = gt.h;
     a[b] = gt.a;
+    if (log_terms != nullptr) (*log_terms)[b] += gt.log_sum + dw[b] * shift[b];
     if (l11 != nullptr) {
       (*l11)[b] = gt.l11;
       (*l21)[b] = gt.l21;
@@ -98,7 +101,7 @@ void clear_scores(LanePass& lp, bool info_column) {
 }  // namespace
 
 void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
-                   bool info_column, CoxLanePass& cp) {
+                   bool info_column, CoxLanePass& cp, bool exact) {
   const Index n = d.n_samples();
   LanePass& lp = cp.lp;
   PWAS_ASSERT(s.n_samples() == n && rows.z->rows() == n && static_cast<Index>(cp.r.size()) == n &&
@@ -117,11 +120,16 @@ void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, con
   for (int b = 0; b < kLanes; ++b)
     if (!std::isfinite(cp.shift[b])) cp.shift[b] = 0.0;  // a lane without rows (or parked)
   cp.max_eta = cp.shift;
+  // The log partial likelihood's death terms sum w eta (in row order), before r replaces eta.
+  Lane death_eta{};
+  if (exact)
+    for (Index k = 0; k < n; ++k)
+      if (s.event[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])]) death_eta += w[k] * r[k];
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) risk_block(w + i0, cp.shift, std::min(kBlockRows, n - i0), r + i0);
 
-  // Forward: the group terms.
+  // Forward: the group terms (exact: and the log partial likelihood, sum w eta - sum_g (log_sum + d shift)).
   const Index n_groups = s.n_groups();
-  Lane s0{}, s1v{};
+  Lane s0{}, s1v{}, log_terms{};
   for (Index g = 0; g < n_groups; ++g) {
     if (s.stratum_first[static_cast<std::size_t>(g)]) s0 = s1v = Lane{};
     Lane e0{}, dw{}, e1v{};
@@ -137,7 +145,12 @@ void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, con
       }
     }
     Lane h{}, a{}, alpha{}, beta{}, l11{}, l21{}, l22{};
-    if (deaths) lane_group_terms(ties, s0, e0, dw, h, a, &l11, &l21, &l22);
+    if (deaths) lane_group_terms(ties, s0, e0, dw, h, a, &l11, &l21, &l22, exact ? &log_terms : nullptr, cp.shift);
+    if (exact) {
+      cp.l11[static_cast<std::size_t>(g)] = l11;
+      cp.l21[static_cast<std::size_t>(g)] = l21;
+      cp.l22[static_cast<std::size_t>(g)] = l22;
+    }
     if (deaths && info_column) {
       const Lane c = l11 * s1v + l21 * e1v;
       alpha = l11 * c;
@@ -162,10 +175,12 @@ void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, con
       if (s.event[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])]) {
         const Lane omega = r[k] * (lam - a);
         m[k] = w[k] - omega;
+        if (exact) cp.omega[k] = omega;
         if (info_column) q[k] = omega * v[k] - r[k] * (big_a + beta);
       } else {
         const Lane omega = r[k] * lam;
         m[k] = -omega;
+        if (exact) cp.omega[k] = omega;
         if (info_column) q[k] = omega * v[k] - r[k] * big_a;
       }
     }
@@ -184,6 +199,7 @@ void cox_lane_pass(const SharedDesign& d, const lane_detail::LaneRows& rows, con
   }
   lane_detail::reduce_levels(d.level_rows, lp.level_score_split.data(), lp.level_score.data());
   if (info_column) lane_detail::reduce_levels(d.level_rows, lp.level_cw_split.data(), lp.level_cw.data());
+  if (exact) cp.loglik = death_eta - log_terms;
 }
 
 void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,

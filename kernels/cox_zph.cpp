@@ -144,16 +144,9 @@ double lower(const Eigen::MatrixXd& m, Index k, Index l) { return m(std::max(k, 
 }  // namespace
 
 void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
-  const Index q = static_cast<Index>(ws.cols.size());
   const Index p = pr.p;
-  const Index n_cov = pr.d.n_cov();
-  PWAS_ASSERT(pr.has_v && ws.cols.back() == n_cov);
-  // The blocks of M in the order (x columns, g x columns) over the active columns.
-  ws.zph.setZero(2 * q, 2 * q);
-  for (Index l = 0; l < q; ++l)
-    for (Index k = 0; k < q; ++k) ws.zph(k, l) = lower(ws.info, ws.cols[k], ws.cols[l]);
+  PWAS_ASSERT(pr.has_v && ws.cols.back() == pr.d.n_cov());
   km_transform(pr, ws);
-
   // U_g = X' m_g, m_g = gt_g w delta - omega_g: the score's terms per event group weighted by g.
   row_weights(pr, 1, ws, ws.zph_w);
   for (Index g = 0; g < pr.n_groups; ++g)
@@ -171,12 +164,23 @@ void ph_test(const Problem& pr, CoxWorkspace& ws, CoxFit& fit, bool global) {
     weighted_column_v(pr, 1, ws.info2, ws);
     weighted_column_v(pr, 2, ws.info3, ws);
   }
+  ph_statistics(ws.info, ws.info2, ws.info3, ug, ws.cols, global, ws, fit);
+}
+
+void ph_statistics(const Eigen::MatrixXd& info, const Eigen::MatrixXd& ig, const Eigen::MatrixXd& igg,
+                   const Eigen::VectorXd& ug, const std::vector<Index>& cols, bool global, CoxWorkspace& ws,
+                   CoxFit& fit) {
+  const Index q = static_cast<Index>(cols.size());
+  // The blocks of M in the order (x columns, g x columns) over the active columns.
+  ws.zph.setZero(2 * q, 2 * q);
+  for (Index l = 0; l < q; ++l)
+    for (Index k = 0; k < q; ++k) ws.zph(k, l) = lower(info, cols[k], cols[l]);
   ws.zph_u.setZero(2 * q);
-  for (Index k = 0; k < q; ++k) ws.zph_u(q + k) = ug(ws.cols[k]);
+  for (Index k = 0; k < q; ++k) ws.zph_u(q + k) = ug(cols[k]);
   for (Index l = 0; l < q; ++l)
     for (Index k = 0; k < q; ++k) {
-      if (global || k == q - 1) ws.zph(q + k, l) = ws.zph(l, q + k) = lower(ws.info2, ws.cols[k], ws.cols[l]);
-      if (global || (k == q - 1 && l == q - 1)) ws.zph(q + k, q + l) = lower(ws.info3, ws.cols[k], ws.cols[l]);
+      if (global || k == q - 1) ws.zph(q + k, l) = ws.zph(l, q + k) = lower(ig, cols[k], cols[l]);
+      if (global || (k == q - 1 && l == q - 1)) ws.zph(q + k, q + l) = lower(igg, cols[k], cols[l]);
     }
 
   if (global) {

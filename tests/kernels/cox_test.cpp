@@ -498,6 +498,98 @@ TEST(CoxBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
 }
 
 
+TEST(CoxLanes, ExactPassesInLanesEqualThePerFitPasses) {
+  // The exact passes of a batch (the score test's information, the Newton check, cox.zph) as lanes over the shared
+  // rows (kernels/cox_lane_exact.cpp) against each fit's own passes over a copy of its rows (lane_exact off): the
+  // same sums in another order. Efron and Breslow, strata, tied times, frequency weights, cox.zph with and without
+  // GLOBAL, fits on their own rows, a masked column (the per-fit path in both).
+  const auto study = testing::simulate_protein_study(2500, 5, 5, 3, 0.1, 0.0, 71);
+  const auto o = testing::simulate_survival(study, 0.3, 0.3, 3, 73);
+  const SharedDesign d = make_shared_design(study.raw);
+  Eigen::VectorXd days = o.time.array().ceil();  // ties
+  const CoxSurvival surv = make_cox_survival(days, o.event, o.stratum);
+  const auto n = static_cast<std::size_t>(study.v.size());
+  std::vector<Eigen::VectorXd> v(5, study.v);
+  std::vector<std::vector<std::uint8_t>> keep(5, study.keep), active(5);
+  for (std::size_t f = 1; f < v.size(); ++f) std::rotate(keep[f].begin(), keep[f].begin() + 97 * f, keep[f].end());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t = static_cast<Eigen::Index>(i);
+    v[2](t) = study.v(t) + 0.8 * o.event[i];
+    v[3](t) = std::cos(0.01 * static_cast<double>(i)) + 0.3 * study.v(t);
+  }
+  for (std::size_t f = 0; f < v.size(); ++f)
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[f][i] && std::isnan(v[f](static_cast<Eigen::Index>(i)))) v[f](static_cast<Eigen::Index>(i)) = 0.25;
+  active[4].assign(static_cast<std::size_t>(d.n_cov()), 1);
+  active[4][5] = 0;
+  std::vector<double> weights(n);
+  std::mt19937_64 gen(75);
+  std::poisson_distribution<int> pois(1.0);
+  for (double& w : weights) w = pois(gen);
+  std::vector<const double*> vp;
+  std::vector<std::span<const std::uint8_t>> kp, ap;
+  for (std::size_t f = 0; f < v.size(); ++f) {
+    vp.push_back(v[f].data());
+    kp.emplace_back(keep[f]);
+    ap.emplace_back(active[f]);
+  }
+  int compared = 0, reordered = 0;
+  for (const CoxTies ties : {CoxTies::kEfron, CoxTies::kBreslow})
+    for (const bool global : {true, false})
+      for (const bool weighted : {false, true}) {
+        CoxOptions lanes;
+        lanes.ties = ties;
+        lanes.ph_global = global;
+        CoxOptions per_fit = lanes;
+        per_fit.lane_exact = false;
+        const std::span<const double> w = weighted ? std::span<const double>(weights) : std::span<const double>{};
+        CoxWorkspace ws;
+        const CoxNull null = make_cox_null(d, surv, study.all, {}, w, ws, lanes);
+        ASSERT_TRUE(null.ok());
+        for (const std::vector<std::size_t>& order : testing::lane_batches({0, 1, 2, 3, 4})) {
+          std::vector<const double*> bv;
+          std::vector<std::span<const std::uint8_t>> bk, ba;
+          for (const std::size_t f : order) {
+            bv.push_back(vp[f]);
+            bk.push_back(kp[f]);
+            ba.push_back(ap[f]);
+          }
+          std::vector<CoxFit> a(order.size()), b(order.size());
+          fit_cox_batch(d, surv, &null, bv, bk, ba, w, ws, a, lanes);
+          fit_cox_batch(d, surv, &null, bv, bk, ba, w, ws, b, per_fit);
+          for (std::size_t k = 0; k < order.size(); ++k) {
+            ASSERT_EQ(a[k].status, FitStatus::kOk) << order[k];
+            ASSERT_EQ(b[k].status, FitStatus::kOk) << order[k];
+            EXPECT_EQ(a[k].iterations, b[k].iterations);
+            const Eigen::Index jv = d.n_cov();
+            for (Eigen::Index j = 1; j <= jv; ++j) {
+              if (std::isnan(b[k].beta(j))) {
+                EXPECT_TRUE(std::isnan(a[k].beta(j)));
+                continue;
+              }
+              EXPECT_NEAR(a[k].beta(j), b[k].beta(j), 1e-12 * (1.0 + std::abs(b[k].beta(j)))) << order[k] << " " << j;
+              EXPECT_NEAR(a[k].se(j), b[k].se(j), 1e-11 * b[k].se(j)) << order[k] << " " << j;
+            }
+            EXPECT_NEAR(a[k].loglik, b[k].loglik, 1e-11 * std::abs(b[k].loglik));
+            EXPECT_NEAR(a[k].loglik_null, b[k].loglik_null, 1e-11 * std::abs(b[k].loglik_null));
+            EXPECT_NEAR(a[k].score, b[k].score, 1e-9 * b[k].score + 1e-12);
+            EXPECT_NEAR(a[k].lrt, b[k].lrt, 1e-7 * b[k].lrt + 1e-9);
+            EXPECT_NEAR(a[k].ph_chisq, b[k].ph_chisq, 1e-9 * b[k].ph_chisq + 1e-12);
+            if (global) {
+              EXPECT_NEAR(a[k].ph_global_chisq, b[k].ph_global_chisq, 1e-9 * b[k].ph_global_chisq);
+              EXPECT_EQ(a[k].ph_global_df, b[k].ph_global_df);
+            }
+            ++compared;
+            if (a[k].se(jv) != b[k].se(jv)) ++reordered;
+          }
+        }
+      }
+  EXPECT_EQ(compared, 8 * 5);
+  // The lane passes did run: their sums, in another order, differ in the last bits (the masked column's fits, 8 of
+  // the 40, take the per-fit path both ways).
+  EXPECT_GT(reordered, 16);
+}
+
 TEST(CoxLanes, OneSweepAndTwoSweepScoresEqualTheSingleFitScore) {
   // The chord's passes give each lane its score U = X'm at the lane's theta: the two-sweep pass (suffix sums, then
   // X'm) and the one-sweep pass (running sums of r x) must both equal the per-fit evaluation (cox_detail::pass) on

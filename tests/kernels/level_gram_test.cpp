@@ -2,6 +2,7 @@
 // frequent level, completed from the totals and expanded, equal C'WC formed column by column, whichever level is
 // the most frequent (the reference or another) and with weights of both signs (Cox's rank terms).
 #include "kernels/level_gram.hpp"
+#include "kernels/lane_gram.hpp"
 
 #include <gtest/gtest.h>
 
@@ -68,6 +69,60 @@ TEST(LevelGram, SkippedLevelsFromTheTotalsGiveCtWC) {
   const double scale = want.cwiseAbs().maxCoeff();
   for (Index j = 0; j < d.n_cov(); ++j)
     for (Index i = j; i < d.n_cov(); ++i) EXPECT_NEAR(got(i, j), want(i, j), 1e-12 * scale) << i << " " << j;
+}
+
+// The lane Gram (kernels/lane_gram.hpp): each lane's [C, v]'W[C, v] over shared rows, with its own v and signed
+// weights (0 on rows it leaves out), equals the Gram formed column by column; and a lane's sums are the same to the
+// bit whatever the other lanes hold.
+TEST(LaneGram, EachLaneGivesItsOwnWeightedGram) {
+  std::mt19937_64 gen(12);
+  const Index n = 700;  // several row blocks
+  const SharedDesign d = make_shared_design(factor_design(n, gen));
+  const Index p = d.n_cov() + 1;
+  std::uniform_real_distribution<double> unif(-1.0, 2.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<Lane> v(static_cast<std::size_t>(n)), w(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i)
+    for (int b = 0; b < kLanes; ++b) {
+      const bool kept = unif(gen) > -0.7;  // ~10% left out
+      w[static_cast<std::size_t>(i)][b] = kept ? unif(gen) : 0.0;
+      v[static_cast<std::size_t>(i)][b] = kept ? normal(gen) : 0.0;
+    }
+  const lane_detail::LaneRows rows = lane_detail::design_rows(d);
+  auto run = [&](LaneGram& g) {
+    lane_gram_reset(d, g);
+    for (Index i0 = 0; i0 < n; i0 += lane_detail::kBlockRows) {
+      const Index m = std::min(lane_detail::kBlockRows, n - i0);
+      lane_gram_rows(d, rows, v.data() + i0, w.data() + i0, i0, m, g);
+    }
+  };
+  LaneGram g;
+  run(g);
+  LevelGram scratch;
+  for (int b = 0; b < kLanes; ++b) {
+    Eigen::MatrixXd x(n, p);
+    Eigen::VectorXd wb(n);
+    for (Index i = 0; i < n; ++i) {
+      x.row(i).head(p - 1) = d.c.row(i);
+      x(i, p - 1) = v[static_cast<std::size_t>(i)][b];
+      wb(i) = w[static_cast<std::size_t>(i)][b];
+    }
+    const Eigen::MatrixXd want = x.transpose() * wb.asDiagonal() * x;
+    Eigen::MatrixXd got = Eigen::MatrixXd::Zero(p, p);
+    lane_gram_add_to(d, g, b, 2.0, scratch, got);
+    const double scale = want.cwiseAbs().maxCoeff();
+    for (Index j = 0; j < p; ++j)
+      for (Index i = j; i < p; ++i) EXPECT_NEAR(got(i, j), 2.0 * want(i, j), 1e-12 * scale) << b << ": " << i << " " << j;
+  }
+  // Lane 0 alone (the others zero) gives lane 0's sums to the bit.
+  for (Index i = 0; i < n; ++i)
+    for (int b = 1; b < kLanes; ++b) w[static_cast<std::size_t>(i)][b] = v[static_cast<std::size_t>(i)][b] = 0.0;
+  LaneGram alone;
+  run(alone);
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(p, p), c = Eigen::MatrixXd::Zero(p, p);
+  lane_gram_add_to(d, g, 0, 1.0, scratch, a);
+  lane_gram_add_to(d, alone, 0, 1.0, scratch, c);
+  EXPECT_EQ(a, c);
 }
 
 }  // namespace

@@ -1,0 +1,267 @@
+// The exact passes of a batch of Cox fits, one per lane (see cox_lanes.cpp for the chord passes): at each lane's
+// theta, the log partial likelihood, the score and the information
+//   I = sum_i omega_i x_i x_i' - sum_g R_g R_g',  R_g = l11 S1_g + l21 e1_g and l22 e1_g (cox_detail::information)
+// with omega and the group factors from cox_lane_pass, the weighted Gram over the shared rows in risk-set order
+// (kernels/lane_gram.hpp) and the rank rows from running sums S1 = sum r x over the risk set, e1 over the group's
+// deaths, expanded to design order and multiplied out in lanes. With cox.zph (cox_zph.cpp), also its g-weighted
+// score and informations: row weights omega_g^(k) = r (Lambda^(k) - delta g^k a), Lambda^(k) the suffix sums of
+// g^k h, and the rank rows weighted by g^k. One read of the rows serves the Grams and the rank rows; no lane's rows
+// are copied. Every operation is elementwise over lanes and in a fixed order, so a lane's results do not depend on
+// the other lanes.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/assert.hpp"
+#include "kernels/cox_detail.hpp"
+#include "kernels/lane_blocks.hpp"
+
+namespace pwas::kernels {
+
+bool CoxLaneExact::fits(const SharedDesign& d, const CoxSurvival& s) const {
+  const Eigen::Index p = d.n_cov() + 1;
+  return pp == (p + kGramTileA - 1) / kGramTileA * kGramTileA && w1.size() == static_cast<std::size_t>(d.n_samples()) &&
+         gt.size() == static_cast<std::size_t>(s.n_groups()) && s1l.size() == static_cast<std::size_t>(d.level_rows) &&
+         s1z.size() == static_cast<std::size_t>(d.n_dense() + 1) && ug_pad.size() == static_cast<std::size_t>(d.z_rows.cols());
+}
+
+void CoxLaneExact::resize(const SharedDesign& d, const CoxSurvival& s) {
+  const auto n = static_cast<std::size_t>(d.n_samples());
+  const auto groups = static_cast<std::size_t>(s.n_groups());
+  const Eigen::Index p = d.n_cov() + 1;
+  pp = (p + kGramTileA - 1) / kGramTileA * kGramTileA;
+  const auto lr = static_cast<std::size_t>(d.level_rows);
+  const auto nz = static_cast<std::size_t>(d.n_dense() + 1);
+  rank.assign(static_cast<std::size_t>(kRankRows * pp), Lane{});
+  for (auto& r : rank_s) r.assign(static_cast<std::size_t>(kRankRows), Lane{});
+  for (auto& g : rank_gram) g.assign(static_cast<std::size_t>(pp * pp), Lane{});
+  for (auto* a : {&s1z, &e1z}) a->assign(nz, Lane{});
+  for (auto* a : {&s1l, &e1l}) a->assign(lr, Lane{});
+  for (auto* a : {&w1, &w2, &mg}) a->assign(n, Lane{});
+  for (auto* a : {&gt, &lam1, &lam2}) a->assign(groups, Lane{});
+  for (auto* a : {&km_at_risk, &km_deaths}) a->assign(n, Lane{});
+  km_time.assign(n, 0.0);
+  ug_pad.assign(static_cast<std::size_t>(d.z_rows.cols()), Lane{});
+  ug_levels.assign(lr, Lane{});
+  ug_split.assign(lr * static_cast<std::size_t>(lane_detail::kLevelSplit), Lane{});
+  expanded.assign(static_cast<std::size_t>(pp), Lane{});
+}
+
+namespace cox_detail {
+namespace {
+
+using Eigen::Index;
+using lane_detail::kBlockRows;
+
+bool is_event(const CoxSurvival& s, Index k) { return s.event[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])] != 0; }
+
+// Compressed sums (dense columns, v at nd, level codes) in design order into out [pp] (v at n_cov; the padding
+// stays 0): a dummy column's sum is its code's sum minus m_j times the intercept's.
+void expand_lanes(const SharedDesign& d, const Lane* z, const Lane* lev, Lane* out) {
+  const Index nd = d.n_dense();
+  for (Index a = 0; a < nd; ++a) out[d.dense_cols[static_cast<std::size_t>(a)]] = z[a];
+  out[d.n_cov()] = z[nd];
+  for (const DummyGroup& g : d.groups)
+    for (std::size_t k = 0; k < g.cols.size(); ++k)
+      out[g.cols[k]] = lev[g.offset + 1 + static_cast<Index>(k)] - d.mean(g.cols[k]) * z[0];
+}
+
+// The buffered rank rows into the rank Grams.
+void flush_rank(Index& nr, bool zph, CoxLaneExact& ex) {
+  if (nr == 0) return;
+  for (int k = 0; k < (zph ? 3 : 1); ++k)
+    lane_syrk(ex.rank.data(), ex.pp, nr, ex.rank_s[static_cast<std::size_t>(k)].data(), ex.pp,
+              ex.rank_gram[static_cast<std::size_t>(k)].data());
+  nr = 0;
+}
+
+// Appends one rank row (design order, from ex.expanded) with weight 1 and, for cox.zph, g and g^2.
+void push_rank(const Lane* row, Lane g, bool zph, Index& nr, CoxLaneExact& ex) {
+  std::copy(row, row + ex.pp, ex.rank.data() + nr * ex.pp);
+  ex.rank_s[0][static_cast<std::size_t>(nr)] = Lane{} + 1.0;
+  if (zph) {
+    ex.rank_s[1][static_cast<std::size_t>(nr)] = g;
+    ex.rank_s[2][static_cast<std::size_t>(nr)] = g * g;
+  }
+  if (++nr == CoxLaneExact::kRankRows) flush_rank(nr, zph, ex);
+}
+
+// cox.zph's row weights (w1, w2: the g- and g^2-weighted omega) and m_g = g delta w - w1, from the pass's r, h, a.
+void zph_weights(const CoxSurvival& s, const CoxLanePass& cp, CoxLaneExact& ex) {
+  const Index n_groups = s.n_groups();
+  Lane lam1{}, lam2{};
+  for (Index g = n_groups - 1; g >= 0; --g) {
+    if (g == n_groups - 1 || s.stratum_first[static_cast<std::size_t>(g) + 1]) lam1 = lam2 = Lane{};
+    const Lane c1 = ex.gt[static_cast<std::size_t>(g)];
+    const Lane c2 = c1 * c1;
+    const Lane h = cp.h[static_cast<std::size_t>(g)];
+    lam1 = c1 * h + lam1;
+    lam2 = c2 * h + lam2;
+    const Lane a = cp.a[static_cast<std::size_t>(g)];
+    for (Index k = s.group_start[static_cast<std::size_t>(g)]; k < s.group_start[static_cast<std::size_t>(g) + 1]; ++k) {
+      const auto kk = static_cast<std::size_t>(k);
+      const Lane r = cp.r[kk];
+      if (is_event(s, k)) {
+        ex.w1[kk] = r * (lam1 - c1 * a);
+        ex.w2[kk] = r * (lam2 - c2 * a);
+        ex.mg[kk] = c1 * cp.lp.mask[kk] - ex.w1[kk];
+      } else {
+        ex.w1[kk] = r * lam1;
+        ex.w2[kk] = r * lam2;
+        ex.mg[kk] = Lane{} - ex.w1[kk];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void cox_lane_km(const CoxSurvival& s, const std::vector<Lane>& mask, CoxLaneExact& ex) {
+  const Index n = s.n_samples();
+  // Distinct times, descending, with each lane's weight at risk (time >= t) and events at t.
+  Index n_times = 0;
+  Lane cum{};
+  for (const Index i : s.time_order) {
+    const Index k = s.position[static_cast<std::size_t>(i)];
+    const Lane w = mask[static_cast<std::size_t>(k)];
+    if (n_times == 0 || s.time(i) != ex.km_time[static_cast<std::size_t>(n_times - 1)]) {
+      ex.km_time[static_cast<std::size_t>(n_times)] = s.time(i);
+      ex.km_deaths[static_cast<std::size_t>(n_times)] = Lane{};
+      ++n_times;
+    }
+    cum += w;
+    ex.km_at_risk[static_cast<std::size_t>(n_times - 1)] = cum;
+    if (s.event[static_cast<std::size_t>(i)]) ex.km_deaths[static_cast<std::size_t>(n_times - 1)] += w;
+  }
+  // g at t_j = 1 - prod over earlier times of (1 - d / n) (a time without a lane's events leaves its product as is).
+  Lane surv = Lane{} + 1.0;
+  for (Index j = n_times - 1; j >= 0; --j) {
+    const Lane deaths = ex.km_deaths[static_cast<std::size_t>(j)];
+    const Lane at_risk = ex.km_at_risk[static_cast<std::size_t>(j)];
+    ex.km_deaths[static_cast<std::size_t>(j)] = 1.0 - surv;  // now g(t_j)
+    for (int b = 0; b < kLanes; ++b)
+      if (deaths[b] != 0.0) surv[b] *= 1.0 - deaths[b] / at_risk[b];
+  }
+  // Per group, g of its time, centred at the lanes' weighted means over their events.
+  Lane sum_g{}, events{};
+  for (Index g = 0; g < s.n_groups(); ++g) {
+    const Index k0 = s.group_start[static_cast<std::size_t>(g)];
+    const double time = s.time(s.order[static_cast<std::size_t>(k0)]);
+    const Index j = std::lower_bound(ex.km_time.data(), ex.km_time.data() + n_times, time, std::greater<>()) -
+                    ex.km_time.data();
+    PWAS_ASSERT(j < n_times && ex.km_time[static_cast<std::size_t>(j)] == time);
+    const Lane gt = ex.km_deaths[static_cast<std::size_t>(j)];
+    ex.gt[static_cast<std::size_t>(g)] = gt;
+    for (Index k = k0; k < s.group_start[static_cast<std::size_t>(g) + 1]; ++k)
+      if (is_event(s, k)) sum_g += mask[static_cast<std::size_t>(k)] * gt;
+  }
+  for (Index k = 0; k < n; ++k)
+    if (is_event(s, k)) events += mask[static_cast<std::size_t>(k)];
+  for (int b = 0; b < kLanes; ++b)
+    if (!(events[b] > 0.0)) events[b] = 1.0;  // a lane without events (parked): any finite g
+  const Lane mean = sum_g / events;
+  for (Lane& gt : ex.gt) gt -= mean;
+}
+
+void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, const CoxSurvival& s, CoxTies ties,
+                    bool zph, CoxLanePass& cp, CoxLaneExact& ex) {
+  const Index n = d.n_samples();
+  const Index nd = d.n_dense();
+  const auto n_groups_d = static_cast<Index>(d.groups.size());
+  LanePass& lp = cp.lp;
+  cox_lane_pass(d, rows, s, ties, false, cp, true);
+  if (zph) {
+    zph_weights(s, cp, ex);
+    std::fill(ex.ug_pad.begin(), ex.ug_pad.end(), Lane{});
+    std::fill(ex.ug_split.begin(), ex.ug_split.end(), Lane{});
+    ex.ug_v = Lane{};
+  }
+  for (int k = 0; k < (zph ? 3 : 1); ++k) {
+    lane_gram_reset(d, ex.gram[k]);
+    std::fill(ex.rank_gram[k].begin(), ex.rank_gram[k].end(), Lane{});
+  }
+  const Lane* v = lp.v.data();
+  const Lane* r = cp.r.data();
+  Lane s1v{}, e1v{};
+  Index g = 0, nr = 0;
+  bool deaths = false;
+  Lane* s1z = ex.s1z.data();
+  Lane* e1z = ex.e1z.data();
+  Lane* s1l = ex.s1l.data();
+  Lane* e1l = ex.e1l.data();
+  for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
+    const Index m = std::min(kBlockRows, n - i0);
+    lane_gram_rows(d, rows, v + i0, cp.omega.data() + i0, i0, m, ex.gram[0]);
+    if (zph) {
+      lane_gram_rows(d, rows, v + i0, ex.w1.data() + i0, i0, m, ex.gram[1]);
+      lane_gram_rows(d, rows, v + i0, ex.w2.data() + i0, i0, m, ex.gram[2]);
+      lane_detail::block_score(d, rows, lp, i0, m, ex.mg.data() + i0, ex.ug_pad.data(), ex.ug_split.data(), ex.ug_v);
+    }
+    // The running sums and, at the last row of each group with deaths, its rank rows.
+    for (Index k = i0; k < i0 + m; ++k) {
+      if (k == s.group_start[static_cast<std::size_t>(g)]) {
+        if (s.stratum_first[static_cast<std::size_t>(g)]) {
+          std::fill(s1z, s1z + nd, Lane{});
+          std::fill(s1l, s1l + d.level_rows, Lane{});
+          s1v = Lane{};
+        }
+        std::fill(e1z, e1z + nd, Lane{});
+        std::fill(e1l, e1l + d.level_rows, Lane{});
+        e1v = Lane{};
+        deaths = false;
+      }
+      const double* z = rows.z->data() + k * rows.z->cols();
+      const std::uint16_t* lev = rows.level->row(k).data();
+      const Lane rk = r[k];
+      for (Index a = 0; a < nd; ++a) s1z[a] += rk * z[a];
+      s1v += rk * v[k];
+      for (Index c = 0; c < n_groups_d; ++c) s1l[d.groups[static_cast<std::size_t>(c)].offset + lev[c]] += rk;
+      const bool death = is_event(s, k);
+      if (death) {
+        deaths = true;
+        for (Index a = 0; a < nd; ++a) e1z[a] += rk * z[a];
+        e1v += rk * v[k];
+        for (Index c = 0; c < n_groups_d; ++c) e1l[d.groups[static_cast<std::size_t>(c)].offset + lev[c]] += rk;
+      }
+      if (k + 1 < s.group_start[static_cast<std::size_t>(g) + 1]) continue;
+      // The last row of group g: its rank rows when it has deaths (l11 = 0 in a lane without them there).
+      if (deaths) {
+        const Lane l11 = cp.l11[static_cast<std::size_t>(g)], l21 = cp.l21[static_cast<std::size_t>(g)],
+                   l22 = cp.l22[static_cast<std::size_t>(g)];
+        const Lane gg = zph ? ex.gt[static_cast<std::size_t>(g)] : Lane{};
+        // R1 = l11 S1 + l21 e1, in the compressed layout, then expanded.
+        Lane* out = ex.expanded.data();
+        s1z[nd] = s1v;
+        e1z[nd] = e1v;
+        ex.rz.resize(static_cast<std::size_t>(nd + 1));
+        ex.rl.resize(static_cast<std::size_t>(d.level_rows));
+        for (Index a = 0; a <= nd; ++a) ex.rz[static_cast<std::size_t>(a)] = l11 * s1z[a] + l21 * e1z[a];
+        for (Index c = 0; c < d.level_rows; ++c) ex.rl[static_cast<std::size_t>(c)] = l11 * s1l[c] + l21 * e1l[c];
+        expand_lanes(d, ex.rz.data(), ex.rl.data(), out);
+        push_rank(out, gg, zph, nr, ex);
+        bool second = false;
+        for (int b = 0; b < kLanes; ++b) second = second || l22[b] != 0.0 || l21[b] != 0.0;
+        if (second) {
+          for (Index a = 0; a <= nd; ++a) ex.rz[static_cast<std::size_t>(a)] = l22 * e1z[a];
+          for (Index c = 0; c < d.level_rows; ++c) ex.rl[static_cast<std::size_t>(c)] = l22 * e1l[c];
+          expand_lanes(d, ex.rz.data(), ex.rl.data(), out);
+          push_rank(out, gg, zph, nr, ex);
+        }
+      }
+      ++g;
+    }
+  }
+  flush_rank(nr, zph, ex);
+  if (zph) lane_detail::reduce_levels(d.level_rows, ex.ug_split.data(), ex.ug_levels.data());
+}
+
+void lane_exact_information(const SharedDesign& d, CoxLaneExact& ex, int which, int b, Eigen::MatrixXd& out) {
+  const Index p = d.n_cov() + 1;
+  out.setZero(p, p);
+  lane_gram_add_to(d, ex.gram[which], b, 1.0, ex.scratch, out);
+  const Lane* rg = ex.rank_gram[static_cast<std::size_t>(which)].data();
+  for (Index j = 0; j < p; ++j)
+    for (Index i = j; i < p; ++i) out(i, j) -= rg[i * ex.pp + j][b];
+}
+
+}  // namespace cox_detail
+}  // namespace pwas::kernels
