@@ -44,6 +44,12 @@ void CoxLaneExact::resize(const SharedDesign& d, const CoxSurvival& s) {
   ug_levels.assign(lr, Lane{});
   ug_split.assign(lr * static_cast<std::size_t>(lane_detail::kLevelSplit), Lane{});
   expanded.assign(static_cast<std::size_t>(pp), Lane{});
+  const Eigen::Index ndp = (d.n_dense() + kGramTileA - 1) / kGramTileA * kGramTileA;
+  prefix.assign(static_cast<std::size_t>(ndp * ndp), Lane{});
+  death_z.assign(static_cast<std::size_t>(lane_detail::kBlockRows * d.z_rows.cols()), 0.0);
+  for (auto& a : death_s) a.assign(static_cast<std::size_t>(lane_detail::kBlockRows), Lane{});
+  for (auto& a : flush_coef) a.assign(static_cast<std::size_t>(lane_detail::kBlockRows), Lane{});
+  flags.assign(static_cast<std::size_t>(lane_detail::kBlockRows), 0);
 }
 
 namespace cox_detail {
@@ -111,6 +117,68 @@ void zph_weights(const CoxSurvival& s, const CoxLanePass& cp, CoxLaneExact& ex) 
       }
     }
   }
+}
+
+// The death rows' terms of the three informations' dense blocks, -sum r a g^k z z' over the buffered death rows.
+void flush_deaths(const lane_detail::LaneRows& rows, Index& nd_rows, CoxLaneExact& ex) {
+  if (nd_rows == 0) return;
+  const Index zstride = rows.z->cols();
+  for (int k = 0; k < 3; ++k)
+    lane_syrk(ex.death_z.data(), zstride, nd_rows, ex.death_s[static_cast<std::size_t>(k)].data(), ex.gram[k].nd_padded,
+              ex.gram[k].dense.data());
+  nd_rows = 0;
+}
+
+// The dense blocks of the information and of cox.zph's g- and g^2-weighted ones over rows [i0, i0 + m), as
+//   sum_i r_i (Lambda^(k)_g(i) - delta_i g^k a) z z' = sum_g g^k h_g Q_g - sum_deaths r_i g^k a z z',
+// Q_g = sum of r z z' over the risk set of group g (rows of its stratum up to g): one running Gram flushed at each
+// group with deaths (lane_prefix_gram) instead of three weighted Grams, and the death rows' terms, buffered.
+// g_block: the group of row i0 and whether it has had deaths before i0 (both carried past the block);
+// n_death_rows: death rows buffered.
+void prefix_block(const lane_detail::LaneRows& rows, const CoxSurvival& s, const CoxLanePass& cp, Index i0, Index m,
+                  Index& g_block, bool& deaths, Index& n_death_rows, CoxLaneExact& ex) {
+  const Index zstride = rows.z->cols();
+  Index e = 0;
+  Index g = g_block;
+  for (Index k = i0; k < i0 + m; ++k) {
+    std::uint8_t f = 0;
+    if (k == s.group_start[static_cast<std::size_t>(g)]) {
+      if (s.stratum_first[static_cast<std::size_t>(g)]) f |= kPrefixReset;
+      deaths = false;
+    }
+    if (is_event(s, k)) {
+      deaths = true;
+      const auto gg = static_cast<std::size_t>(g);
+      const Lane ra = cp.r[static_cast<std::size_t>(k)] * cp.a[gg];
+      std::copy(rows.z->data() + k * zstride, rows.z->data() + (k + 1) * zstride, ex.death_z.data() + n_death_rows * zstride);
+      ex.death_s[0][static_cast<std::size_t>(n_death_rows)] = Lane{} - ra;
+      ex.death_s[1][static_cast<std::size_t>(n_death_rows)] = Lane{} - ra * ex.gt[gg];
+      ex.death_s[2][static_cast<std::size_t>(n_death_rows)] = Lane{} - ra * ex.gt[gg] * ex.gt[gg];
+      if (++n_death_rows == kBlockRows) flush_deaths(rows, n_death_rows, ex);
+    }
+    if (k + 1 == s.group_start[static_cast<std::size_t>(g) + 1]) {
+      if (deaths) {
+        f |= kPrefixFlush;
+        const auto gg = static_cast<std::size_t>(g);
+        const Lane h = cp.h[gg], c = ex.gt[gg];
+        ex.flush_coef[0][static_cast<std::size_t>(e)] = h;
+        ex.flush_coef[1][static_cast<std::size_t>(e)] = c * h;
+        ex.flush_coef[2][static_cast<std::size_t>(e)] = c * c * h;
+        ++e;
+      }
+      ++g;
+    }
+    ex.flags[static_cast<std::size_t>(k - i0)] = f;
+  }
+  g_block = g;
+  PrefixFlush fl;
+  fl.n_out = 3;
+  for (int k = 0; k < 3; ++k) {
+    fl.coef[k] = ex.flush_coef[static_cast<std::size_t>(k)].data();
+    fl.out[k] = ex.gram[k].dense.data();
+  }
+  lane_prefix_gram(rows.z->data() + i0 * zstride, zstride, m, cp.r.data() + i0, ex.flags.data(), fl,
+                   ex.gram[0].nd_padded, ex.prefix.data());
 }
 
 }  // namespace
@@ -188,12 +256,17 @@ void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, co
   Lane* e1z = ex.e1z.data();
   Lane* s1l = ex.s1l.data();
   Lane* e1l = ex.e1l.data();
+  // With cox.zph, the three informations' dense blocks come from one running Gram (see prefix_block).
+  if (zph) std::fill(ex.prefix.begin(), ex.prefix.end(), Lane{});
+  Index g_block = 0, n_death_rows = 0;
+  bool block_deaths = false;
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
     const Index m = std::min(kBlockRows, n - i0);
-    lane_gram_rows(d, rows, v + i0, cp.omega.data() + i0, i0, m, ex.gram[0]);
+    lane_gram_rows(d, rows, v + i0, cp.omega.data() + i0, i0, m, ex.gram[0], !zph);
     if (zph) {
-      lane_gram_rows(d, rows, v + i0, ex.w1.data() + i0, i0, m, ex.gram[1]);
-      lane_gram_rows(d, rows, v + i0, ex.w2.data() + i0, i0, m, ex.gram[2]);
+      lane_gram_rows(d, rows, v + i0, ex.w1.data() + i0, i0, m, ex.gram[1], false);
+      lane_gram_rows(d, rows, v + i0, ex.w2.data() + i0, i0, m, ex.gram[2], false);
+      prefix_block(rows, s, cp, i0, m, g_block, block_deaths, n_death_rows, ex);
       lane_detail::block_score(d, rows, lp, i0, m, ex.mg.data() + i0, ex.ug_pad.data(), ex.ug_split.data(), ex.ug_v);
     }
     // The running sums and, at the last row of each group with deaths, its rank rows.
@@ -251,6 +324,7 @@ void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, co
     }
   }
   flush_rank(nr, zph, ex);
+  if (zph) flush_deaths(rows, n_death_rows, ex);
   if (zph) lane_detail::reduce_levels(d.level_rows, ex.ug_split.data(), ex.ug_levels.data());
 }
 

@@ -51,7 +51,97 @@ constexpr std::array<TileFn<T>, sizeof...(W)> tile_table(std::index_sequence<W..
 template <class T>
 constexpr auto kRestTiles = tile_table<T>(std::make_index_sequence<kGramTileC>());
 
+// sums[j] += sum over the run's rows t of w_t z_t[j], j < W, in registers.
+template <int W>
+void run_sums(const double* z, Index zstride, const Index* run, Index len, const Lane* w, Lane* sums) {
+  Lane acc[W];
+#pragma GCC unroll 32
+  for (Index j = 0; j < W; ++j) acc[j] = sums[j];
+  for (Index t = 0; t < len; ++t) {
+    const Index row = run[t];
+    const double* zt = z + row * zstride;
+    const Lane wt = w[row];
+#pragma GCC unroll 32
+    for (Index j = 0; j < W; ++j) acc[j] += wt * zt[j];
+  }
+#pragma GCC unroll 32
+  for (Index j = 0; j < W; ++j) sums[j] = acc[j];
+}
+
+using RunFn = void (*)(const double*, Index, const Index*, Index, const Lane*, Lane*);
+template <std::size_t... W>
+constexpr std::array<RunFn, sizeof...(W)> run_table(std::index_sequence<W...>) {
+  return {&run_sums<static_cast<int>(W)>...};
+}
+// kRunSums[w]: the run sums of w columns (0 < w <= kLaneAccumulators).
+constexpr auto kRunSums = run_table(std::make_index_sequence<kLaneAccumulators + 1>());
+
+// lane_prefix_gram's tile: rows [a0, a0 + kGramTileA) x columns [c0, c0 + W) of the running sums in registers.
+template <int W>
+void prefix_tile(const double* z, Index zstride, Index m, const Lane* s, const std::uint8_t* flags,
+                 const PrefixFlush& fl, Index a0, Index c0, Index n, Lane* prefix) {
+  Lane sum[kGramTileA][W];
+#pragma GCC unroll 8
+  for (Index i = 0; i < kGramTileA; ++i)
+#pragma GCC unroll 8
+    for (Index j = 0; j < W; ++j) sum[i][j] = prefix[(a0 + i) * n + c0 + j];
+  Index e = 0;
+  for (Index t = 0; t < m; ++t) {
+    const std::uint8_t f = flags[t];
+    if (f & kPrefixReset)
+#pragma GCC unroll 8
+      for (Index i = 0; i < kGramTileA; ++i)
+#pragma GCC unroll 8
+        for (Index j = 0; j < W; ++j) sum[i][j] = Lane{};
+    const double* zt = z + t * zstride;
+    const Lane st = s[t];
+    Lane u[kGramTileA];
+#pragma GCC unroll 8
+    for (Index i = 0; i < kGramTileA; ++i) u[i] = st * zt[a0 + i];
+#pragma GCC unroll 8
+    for (Index j = 0; j < W; ++j) {
+      const double zc = zt[c0 + j];
+#pragma GCC unroll 8
+      for (Index i = 0; i < kGramTileA; ++i) sum[i][j] += u[i] * zc;
+    }
+    if (f & kPrefixFlush) {
+      for (int k = 0; k < fl.n_out; ++k) {
+        const Lane h = fl.coef[k][e];
+        Lane* out = fl.out[k];
+#pragma GCC unroll 8
+        for (Index i = 0; i < kGramTileA; ++i)
+#pragma GCC unroll 8
+          for (Index j = 0; j < W; ++j) out[(a0 + i) * n + c0 + j] += h * sum[i][j];
+      }
+      ++e;
+    }
+  }
+#pragma GCC unroll 8
+  for (Index i = 0; i < kGramTileA; ++i)
+#pragma GCC unroll 8
+    for (Index j = 0; j < W; ++j) prefix[(a0 + i) * n + c0 + j] = sum[i][j];
+}
+
+using PrefixFn = void (*)(const double*, Index, Index, const Lane*, const std::uint8_t*, const PrefixFlush&, Index,
+                          Index, Index, Lane*);
+template <std::size_t... W>
+constexpr std::array<PrefixFn, sizeof...(W)> prefix_table(std::index_sequence<W...>) {
+  return {&prefix_tile<static_cast<int>(W)>...};
+}
+constexpr auto kPrefixTiles = prefix_table(std::make_index_sequence<kGramTileC>());
+
 }  // namespace
+
+void lane_prefix_gram(const double* z, Index zstride, Index m, const Lane* s, const std::uint8_t* flags,
+                      const PrefixFlush& fl, Index n, Lane* prefix) {
+  PWAS_ASSERT(n % kGramTileA == 0 && zstride >= n && fl.n_out >= 1 && fl.n_out <= PrefixFlush::kMaxOut);
+  for (Index a0 = 0; a0 < n; a0 += kGramTileA) {
+    Index c0 = 0;
+    for (; c0 + kGramTileC <= a0; c0 += kGramTileC) prefix_tile<kGramTileC>(z, zstride, m, s, flags, fl, a0, c0, n, prefix);
+    if (a0 > c0) kPrefixTiles[static_cast<std::size_t>(a0 - c0)](z, zstride, m, s, flags, fl, a0, c0, n, prefix);
+    prefix_tile<kGramTileA>(z, zstride, m, s, flags, fl, a0, a0, n, prefix);
+  }
+}
 
 template <class T>
 void lane_syrk(const T* x, Index stride, Index m, const Lane* s, Index n, Lane* acc) {
@@ -83,10 +173,14 @@ void lane_gram_reset(const SharedDesign& d, LaneGram& g) {
   g.level_sums.assign(lr * static_cast<std::size_t>(nd + 1), Lane{});
   g.level_cross.assign(lr * lr, Lane{});
   if (g.wv.size() != static_cast<std::size_t>(lane_detail::kBlockRows)) g.wv.resize(lane_detail::kBlockRows);
+  if (g.run_rows.size() != static_cast<std::size_t>(lane_detail::kBlockRows)) g.run_rows.resize(lane_detail::kBlockRows);
+  std::size_t max_codes = 0;
+  for (const DummyGroup& grp : d.groups) max_codes = std::max(max_codes, grp.cols.size() + 1);
+  if (g.run_start.size() < max_codes + 1) g.run_start.resize(max_codes + 1);
 }
 
 void lane_gram_rows(const SharedDesign& d, const lane_detail::LaneRows& rows, const Lane* v, const Lane* w, Index i0,
-                    Index m, LaneGram& g) {
+                    Index m, LaneGram& g, bool with_dense) {
   const Index nd = g.nd;
   const Index zstride = rows.z->cols();
   PWAS_ASSERT(m <= lane_detail::kBlockRows && nd == d.n_dense() && zstride >= g.nd_padded);
@@ -99,7 +193,7 @@ void lane_gram_rows(const SharedDesign& d, const lane_detail::LaneRows& rows, co
     const auto bytes = static_cast<std::size_t>(std::max<Index>(next_rows, 0) * zstride) * sizeof(double);
     for (std::size_t k = 0; k < bytes; k += 64) __builtin_prefetch(next + k, 0, 2);
   }
-  lane_syrk(zblock, zstride, m, w, g.nd_padded, g.dense.data());
+  if (with_dense) lane_syrk(zblock, zstride, m, w, g.nd_padded, g.dense.data());
   // v's row: sum w v z_a (in register chunks) and sum w v^2.
   constexpr Index kChunk = kLaneAccumulators;
   for (Index a0 = 0; a0 < nd; a0 += kChunk) {
@@ -114,26 +208,46 @@ void lane_gram_rows(const SharedDesign& d, const lane_detail::LaneRows& rows, co
     for (Index a = 0; a < na; ++a) g.dense_v[static_cast<std::size_t>(a0 + a)] = sum[a];
   }
   for (Index t = 0; t < m; ++t) g.vv += g.wv[static_cast<std::size_t>(t)] * v[t];
-  // Level sums (every code but each group's skip) and level pairs, row by row.
+  // Level pairs, row by row; level sums per group: the block's rows counting-sorted by code (each group's skip left
+  // out), then each code's run summed in registers, kLaneAccumulators columns at a time (a row-by-row scatter into
+  // the sums is bound by their loads and stores).
   const auto n_groups = static_cast<Index>(d.groups.size());
   const Index ls = nd + 1;
   const Index lr = d.level_rows;
   for (Index t = 0; t < m; ++t) {
     const std::uint16_t* lev = rows.level->row(i0 + t).data();
-    const double* z = zblock + t * zstride;
     const Lane wt = w[t];
-    const Lane wvt = g.wv[static_cast<std::size_t>(t)];
-    for (Index k = 0; k < n_groups; ++k) {
-      const DummyGroup& grp = d.groups[static_cast<std::size_t>(k)];
-      const Index row = grp.offset + lev[k];
-      if (k > 0) {
-        Lane* cross = g.level_cross.data() + row * lr;
-        for (Index j = 0; j < k; ++j) cross[d.groups[static_cast<std::size_t>(j)].offset + lev[j]] += wt;
+    for (Index k = 1; k < n_groups; ++k) {
+      Lane* cross = g.level_cross.data() + (d.groups[static_cast<std::size_t>(k)].offset + lev[k]) * lr;
+      for (Index j = 0; j < k; ++j) cross[d.groups[static_cast<std::size_t>(j)].offset + lev[j]] += wt;
+    }
+  }
+  const auto level_stride = rows.level->cols();
+  const std::uint16_t* codes = rows.level->data() + i0 * level_stride;
+  for (Index k = 0; k < n_groups; ++k) {
+    const DummyGroup& grp = d.groups[static_cast<std::size_t>(k)];
+    const auto n_codes = static_cast<Index>(grp.cols.size()) + 1;
+    Index* start = g.run_start.data();
+    std::fill(start, start + n_codes + 1, Index{0});
+    for (Index t = 0; t < m; ++t) ++start[codes[t * level_stride + k] + 1];
+    for (Index c = 0; c < n_codes; ++c) start[c + 1] += start[c];
+    for (Index t = 0; t < m; ++t) {
+      const Index c = codes[t * level_stride + k];
+      g.run_rows[static_cast<std::size_t>(start[c]++)] = t;
+    }
+    // start[c] is now the end of code c's run.
+    for (Index c = 0, first = 0; c < n_codes; first = start[c], ++c) {
+      if (c == grp.skip || start[c] == first) continue;
+      const Index* run = g.run_rows.data() + first;
+      const Index len = start[c] - first;
+      Lane* sums = g.level_sums.data() + (grp.offset + c) * ls;
+      for (Index a0 = 0; a0 < nd; a0 += kLaneAccumulators) {
+        const Index na = std::min<Index>(kLaneAccumulators, nd - a0);
+        kRunSums[static_cast<std::size_t>(na)](zblock + a0, zstride, run, len, w, sums + a0);
       }
-      if (lev[k] == grp.skip) continue;
-      Lane* sums = g.level_sums.data() + row * ls;
-      for (Index a = 0; a < nd; ++a) sums[a] += wt * z[a];
-      sums[nd] += wvt;
+      Lane sv{};
+      for (Index t = 0; t < len; ++t) sv += g.wv[static_cast<std::size_t>(run[t])];
+      sums[nd] += sv;
     }
   }
 }
