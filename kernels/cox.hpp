@@ -107,6 +107,8 @@ struct CoxLanePass {
   std::vector<Lane> l11, l21, l22;       // [n_groups] exact passes: the rank rows' factor (cox_detail::GroupTerms)
   Lane loglik{};                         // exact passes: the log partial likelihood
   std::vector<Lane> s1z, e1z, s1l, e1l;  // running sums of r z (risk set, deaths): [z stride], [level rows]
+                                         // (s1l: + kLevelTrash slots for the skipped codes)
+  std::vector<Eigen::Index> group_offset, group_skip;  // [dummy groups] the sweep's copy of d's
   Lane shift{};                          // the exp() shift of the pass (per lane)
   Lane max_eta{};                        // the largest eta over each lane's rows in the last pass
   void resize(const SharedDesign& d, const CoxSurvival& s);

@@ -40,8 +40,9 @@ void CoxLanePass::resize(const SharedDesign& d, const CoxSurvival& s) {
     if (a->size() != groups) a->assign(groups, Lane{});
   for (auto* a : {&s1z, &e1z})
     if (a->size() != zstride) a->assign(zstride, Lane{});
-  for (auto* a : {&s1l, &e1l})
-    if (a->size() != levels) a->assign(levels, Lane{});
+  // s1l: kLevelTrash slots past the level rows (cox_lane_sweep).
+  if (s1l.size() != levels + kLevelTrash) s1l.assign(levels + kLevelTrash, Lane{});
+  if (e1l.size() != levels) e1l.assign(levels, Lane{});
 }
 
 namespace cox_detail {
@@ -231,6 +232,16 @@ void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, co
   Lane s0{}, s1v{}, e0{}, dw{}, e1v{};
   bool deaths = false;
   Index g = 0;
+  PWAS_ASSERT(static_cast<Index>(cp.s1l.size()) == d.level_rows + kLevelTrash);
+  cp.group_offset.resize(static_cast<std::size_t>(n_groups_d));  // no allocation once sized
+  cp.group_skip.resize(static_cast<std::size_t>(n_groups_d));
+  Index* offset = cp.group_offset.data();
+  Index* skip = cp.group_skip.data();
+  for (Index c = 0; c < n_groups_d; ++c) {
+    offset[c] = d.groups[static_cast<std::size_t>(c)].offset;
+    skip[c] = d.groups[static_cast<std::size_t>(c)].skip;
+  }
+  const Index trash = d.level_rows;
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
     const Index len = std::min(kBlockRows, n - i0);
     lane_detail::block_eta(d, rows, lp, i0, len, r);
@@ -253,7 +264,12 @@ void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, co
       const Lane rk = r[k - i0];
       s0 += rk;
       s1v += rk * v[k];
-      for (Index c = 0; c < n_groups_d; ++c) s1l[d.groups[static_cast<std::size_t>(c)].offset + lev[c]] += rk;
+      // Each group's most frequent code goes to a trash slot, a different one row by row: consecutive rows at one
+      // code would chain each sum's load on the store before it. Its sums follow from the totals at the end.
+      for (Index c = 0; c < n_groups_d; ++c) {
+        const auto skipped = static_cast<Index>(lev[c] == skip[c]);
+        s1l[offset[c] + lev[c] + skipped * (trash + (k & (kLevelTrash - 1)) - offset[c] - lev[c])] += rk;
+      }
       if (s.event[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])]) {
         if (!deaths) std::fill(e1l, e1l + d.level_rows, Lane{});
         deaths = true;
@@ -264,7 +280,8 @@ void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, co
         e1v += rk * v[k];
         lp.score_v += wk * v[k];
         for (Index c = 0; c < n_groups_d; ++c) {
-          const auto row = static_cast<std::size_t>(d.groups[static_cast<std::size_t>(c)].offset + lev[c]);
+          if (lev[c] == skip[c]) continue;
+          const auto row = static_cast<std::size_t>(offset[c] + lev[c]);
           e1l[row] += rk;
           ul[row] += wk;
         }
@@ -325,6 +342,14 @@ void cox_lane_sweep(const SharedDesign& d, const lane_detail::LaneRows& rows, co
         uz[j0 + c] = ua[c];
       }
     }
+  }
+  // The skipped codes' scores: a group's codes together score as the intercept.
+  for (Index c = 0; c < n_groups_d; ++c) {
+    const DummyGroup& grp = d.groups[static_cast<std::size_t>(c)];
+    Lane rest{};
+    for (Index code = 0; code <= static_cast<Index>(grp.cols.size()); ++code)
+      if (code != grp.skip) rest += ul[grp.offset + code];
+    ul[grp.offset + grp.skip] = uz[0] - rest;
   }
   for (int b = 0; b < kLanes; ++b)
     if (!std::isfinite(top[b])) top[b] = 0.0;

@@ -173,7 +173,11 @@ void lane_gram_reset(const SharedDesign& d, LaneGram& g) {
   g.level_sums.assign(lr * static_cast<std::size_t>(nd + 1), Lane{});
   g.level_cross.assign(lr * lr, Lane{});
   if (g.wv.size() != static_cast<std::size_t>(lane_detail::kBlockRows)) g.wv.resize(lane_detail::kBlockRows);
-  if (g.run_rows.size() != static_cast<std::size_t>(lane_detail::kBlockRows)) g.run_rows.resize(lane_detail::kBlockRows);
+  // run_rows: a block's sorted rows, then the rows 0, 1, ... in order (the identity run of dense_v's sums).
+  if (g.run_rows.size() != static_cast<std::size_t>(2 * lane_detail::kBlockRows)) {
+    g.run_rows.resize(2 * lane_detail::kBlockRows);
+    for (Index t = 0; t < lane_detail::kBlockRows; ++t) g.run_rows[static_cast<std::size_t>(lane_detail::kBlockRows + t)] = t;
+  }
   std::size_t max_codes = 0;
   for (const DummyGroup& grp : d.groups) max_codes = std::max(max_codes, grp.cols.size() + 1);
   if (g.run_start.size() < max_codes + 1) g.run_start.resize(max_codes + 1);
@@ -194,19 +198,10 @@ void lane_gram_rows(const SharedDesign& d, const lane_detail::LaneRows& rows, co
     for (std::size_t k = 0; k < bytes; k += 64) __builtin_prefetch(next + k, 0, 2);
   }
   if (with_dense) lane_syrk(zblock, zstride, m, w, g.nd_padded, g.dense.data());
-  // v's row: sum w v z_a (in register chunks) and sum w v^2.
-  constexpr Index kChunk = kLaneAccumulators;
-  for (Index a0 = 0; a0 < nd; a0 += kChunk) {
-    const Index na = std::min(kChunk, nd - a0);
-    Lane sum[kChunk];
-    for (Index a = 0; a < kChunk; ++a) sum[a] = a < na ? g.dense_v[static_cast<std::size_t>(a0 + a)] : Lane{};
-    for (Index t = 0; t < m; ++t) {
-      const double* z = zblock + t * zstride + a0;
-      const Lane wvt = g.wv[static_cast<std::size_t>(t)];
-      for (Index a = 0; a < kChunk; ++a) sum[a] += wvt * (a < na ? z[a] : 0.0);
-    }
-    for (Index a = 0; a < na; ++a) g.dense_v[static_cast<std::size_t>(a0 + a)] = sum[a];
-  }
+  // v's row: sum w v z_a (kLaneAccumulators columns at a time in registers) and sum w v^2.
+  for (Index a0 = 0; a0 < nd; a0 += kLaneAccumulators)
+    kRunSums[static_cast<std::size_t>(std::min<Index>(kLaneAccumulators, nd - a0))](
+        zblock + a0, zstride, g.run_rows.data() + lane_detail::kBlockRows, m, g.wv.data(), g.dense_v.data() + a0);
   for (Index t = 0; t < m; ++t) g.vv += g.wv[static_cast<std::size_t>(t)] * v[t];
   // Level pairs, row by row; level sums per group: the block's rows counting-sorted by code (each group's skip left
   // out), then each code's run summed in registers, kLaneAccumulators columns at a time (a row-by-row scatter into

@@ -64,7 +64,8 @@ struct LaneGram {
   std::vector<Lane> level_sums;   // [level rows x (nd + 1)] sum over a code's rows of w z, then w v (skipped codes 0)
   std::vector<Lane> level_cross;  // [level rows x level rows] sum of w at the codes of two groups (row: the later)
   std::vector<Lane> wv;           // [kBlockRows] scratch: w v
-  std::vector<Eigen::Index> run_rows, run_start;  // scratch: a block's rows sorted by one group's code; run ends
+  std::vector<Eigen::Index> run_rows, run_start;  // scratch: a block's rows sorted by one group's code (then
+                                                  // 0, 1, ..., kBlockRows - 1); run ends
 };
 
 /// Zeroes g's sums for d (sizing them on first use or when d's layout changes).
