@@ -280,74 +280,87 @@ CoxFit fit_exact(const Problem& pr0, const CoxNull* null, bool reuse, const doub
 
 namespace {
 
-// The exact passes of the lanes with `exact` (their chord converged: ws.lane[b].start the covariates-only estimate,
-// .theta the full one), two lane passes for the batch: at (start, 0) the log-likelihood and the score test, at the
-// estimate the Newton check with the exact information, the SEs and (opt.ph_test) cox.zph. finished[b]: out[b] is
-// complete; a lane whose check fails (singular, or a step above opt.tol) is left to the per-fit path.
-void exact_lanes(const SharedDesign& d, const CoxSurvival& s, const lane_detail::LaneRows& rows, const CoxOptions& opt,
-                 std::span<std::optional<Problem>> pr, const std::array<bool, kLanes>& exact,
-                 const std::array<int, kLanes>& null_steps, CoxWorkspace& ws, std::span<CoxFit> out,
-                 std::array<bool, kLanes>& finished) {
+// Loads each lane's theta for an exact pass (ws.lane[b].start with v = 0, or .theta) into cp.lp; parks the others.
+bool load_lanes(const SharedDesign& d, const std::array<bool, kLanes>& which, int n_fits, bool at_start,
+                CoxWorkspace& ws) {
+  bool any = false;
+  for (int b = 0; b < kLanes; ++b) {
+    if (b < n_fits && which[static_cast<std::size_t>(b)]) {
+      CoxLaneState& st = ws.lane[b];
+      ws.theta = at_start ? st.start : st.theta;
+      if (at_start) ws.theta(d.n_cov()) = 0.0;
+      lane_detail::load_theta(d, ws.theta, true, b, ws.lanes.lp);
+      any = true;
+    } else {
+      lane_detail::park(d, b, ws.lanes.lp);
+    }
+  }
+  return any;
+}
+
+// Lane b's score (into ws.u) and information (into ws.info) after cox_lane_exact, for its active columns.
+void take_exact(const SharedDesign& d, int b, CoxWorkspace& ws) {
+  ws.cols = ws.lane[b].cols;
+  ws.with_v = 1;
+  ws.u.setZero(d.c_rows.cols());
+  lane_detail::unpack(d, ws.lanes.lp.score_pad, ws.lanes.lp.level_score, ws.lanes.lp.score_v[b], true, b, ws.u);
+  cox_detail::lane_exact_information(d, ws.exact, 0, b, ws.info);
+}
+
+// The exact pass at (ws.lane[b].start, 0) of the lanes with `which` (their covariates-only estimate known, .cols
+// the full model's): the log-likelihood and the score test into loglik0 / score0 (NaN where the information is
+// not positive definite), and that information as the full chord's fixed matrix (complete[b]; its first step is
+// then Newton's).
+void exact_start(const SharedDesign& d, const CoxSurvival& s, const lane_detail::LaneRows& rows, const CoxOptions& opt,
+                 const std::array<bool, kLanes>& which, int n_fits, CoxWorkspace& ws, std::array<double, kLanes>& loglik0,
+                 std::array<double, kLanes>& score0, std::array<bool, kLanes>& complete) {
+  if (!ws.exact.fits(d, s)) ws.exact.resize(d, s);
+  if (!load_lanes(d, which, n_fits, true, ws)) return;
+  cox_detail::cox_lane_exact(d, rows, s, opt.ties, false, ws.lanes, ws.exact);
+  for (int b = 0; b < n_fits; ++b) {
+    if (!which[static_cast<std::size_t>(b)]) continue;
+    loglik0[static_cast<std::size_t>(b)] = ws.lanes.loglik[b];
+    take_exact(d, b, ws);
+    if (!std::isfinite(loglik0[static_cast<std::size_t>(b)]) || !factor(ws, opt.singular_rcond)) continue;
+    score0[static_cast<std::size_t>(b)] = solve_step(ws);
+    ws.lane[b].info = ws.info;
+    complete[static_cast<std::size_t>(b)] = true;
+  }
+}
+
+// The exact pass at the chord's estimate of the lanes with `which`: the Newton check with the exact information,
+// the SEs and (opt.ph_test) cox.zph. finished[b]: out[b] is complete; a lane whose check fails (singular, or a step
+// above opt.tol) is left to the per-fit path.
+void exact_estimate(const SharedDesign& d, const CoxSurvival& s, const lane_detail::LaneRows& rows,
+                    const CoxOptions& opt, std::span<std::optional<Problem>> pr, const std::array<bool, kLanes>& which,
+                    const std::array<int, kLanes>& null_steps, const std::array<double, kLanes>& loglik0,
+                    const std::array<double, kLanes>& score0, CoxWorkspace& ws, std::span<CoxFit> out,
+                    std::array<bool, kLanes>& finished) {
   const auto n_fits = static_cast<int>(pr.size());
-  const Index n_cov = d.n_cov();
-  CoxLanePass& cp = ws.lanes;
   CoxLaneExact& ex = ws.exact;
   if (!ex.fits(d, s)) ex.resize(d, s);
-  auto load = [&](bool at_start) {
-    bool any = false;
-    for (int b = 0; b < kLanes; ++b) {
-      if (b < n_fits && exact[static_cast<std::size_t>(b)]) {
-        CoxLaneState& st = ws.lane[b];
-        ws.theta = at_start ? st.start : st.theta;
-        if (at_start) ws.theta(n_cov) = 0.0;
-        lane_detail::load_theta(d, ws.theta, true, b, cp.lp);
-        any = true;
-      } else {
-        lane_detail::park(d, b, cp.lp);
-      }
-    }
-    return any;
-  };
-  if (!load(true)) return;
-  std::array<double, kLanes> loglik0{}, score0{};
-  cox_detail::cox_lane_exact(d, rows, s, opt.ties, false, cp, ex);
+  if (!load_lanes(d, which, n_fits, false, ws)) return;
+  if (opt.ph_test) cox_detail::cox_lane_km(s, ws.lanes.lp.mask, ex);
+  cox_detail::cox_lane_exact(d, rows, s, opt.ties, opt.ph_test, ws.lanes, ex);
   for (int b = 0; b < n_fits; ++b) {
-    if (!exact[static_cast<std::size_t>(b)]) continue;
-    ws.cols = ws.lane[b].cols;
-    ws.with_v = 1;
-    loglik0[b] = cp.loglik[b];
-    score0[b] = kNaN;
-    ws.u.setZero(d.c_rows.cols());
-    lane_detail::unpack(d, cp.lp.score_pad, cp.lp.level_score, cp.lp.score_v[b], true, b, ws.u);
-    cox_detail::lane_exact_information(d, ex, 0, b, ws.info);
-    if (std::isfinite(loglik0[b]) && factor(ws, opt.singular_rcond)) score0[b] = solve_step(ws);
-  }
-
-  load(false);
-  if (opt.ph_test) cox_detail::cox_lane_km(s, cp.lp.mask, ex);
-  cox_detail::cox_lane_exact(d, rows, s, opt.ties, opt.ph_test, cp, ex);
-  for (int b = 0; b < n_fits; ++b) {
-    if (!exact[static_cast<std::size_t>(b)]) continue;
-    const Problem& p = *pr[static_cast<std::size_t>(b)];
+    const auto bb = static_cast<std::size_t>(b);
+    if (!which[bb]) continue;
+    const Problem& p = *pr[bb];
     CoxLaneState& st = ws.lane[b];
-    CoxFit& fit = out[static_cast<std::size_t>(b)];
-    ws.cols = st.cols;
-    ws.with_v = 1;
+    CoxFit& fit = out[bb];
+    const double loglik = ws.lanes.loglik[b];
+    take_exact(d, b, ws);
     ws.theta = st.theta;
-    double loglik = cp.loglik[b];
-    ws.u.setZero(d.c_rows.cols());
-    lane_detail::unpack(d, cp.lp.score_pad, cp.lp.level_score, cp.lp.score_v[b], true, b, ws.u);
-    cox_detail::lane_exact_information(d, ex, 0, b, ws.info);
     if (!std::isfinite(loglik) || !factor(ws, opt.singular_rcond)) continue;
     const double gain2 = solve_step(ws);
     if (!(eta_bound(p, ws) <= opt.tol)) continue;
     NewtonResult r;
-    r.loglik_start = std::isnan(loglik0[b]) ? loglik : loglik0[b];
-    r.score_start = std::isnan(score0[b]) ? gain2 : score0[b];
+    r.loglik_start = std::isnan(loglik0[bb]) ? loglik : loglik0[bb];
+    r.score_start = std::isnan(score0[bb]) ? gain2 : score0[bb];
     ws.theta += ws.step;
     r.loglik = loglik + 0.5 * gain2;
     r.status = FitStatus::kOk;
-    fit.null_chord_iterations = null_steps[static_cast<std::size_t>(b)];
+    fit.null_chord_iterations = null_steps[bb];
     fit.chord_iterations = st.steps;
     CoxOptions no_ph = opt;
     no_ph.ph_test = false;
@@ -359,7 +372,7 @@ void exact_lanes(const SharedDesign& d, const CoxSurvival& s, const lane_detail:
       cox_detail::lane_exact_information(d, ex, 2, b, ws.info3);
       cox_detail::ph_statistics(ws.info, ws.info2, ws.info3, ws.trial, ws.cols, opt.ph_global, ws, fit);
     }
-    finished[static_cast<std::size_t>(b)] = true;
+    finished[bb] = true;
   }
 }
 
@@ -385,6 +398,10 @@ void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std
   std::array<int, kLanes> null_steps{};
   CoxLanePass& cp = ws.lanes;
   bool any_lane = false;
+  std::array<bool, kLanes> start_lanes{};  // the lanes whose exact pass at the start ran (opt.lane_exact)
+  std::array<double, kLanes> loglik0, score0;
+  loglik0.fill(kNaN);
+  score0.fill(kNaN);
   const lane_detail::LaneRows rows = null_usable ? lane_detail::LaneRows{&null->risk_z, &null->risk_level}
                                                  : lane_detail::LaneRows{};
 
@@ -459,6 +476,14 @@ void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std
       st.info.setZero(n_cov + 1, n_cov + 1);
       st.info.topLeftCorner(n_cov, n_cov) = h0_scale[b] * null->info;
     }
+    // With the exact passes in lanes, the one at the start comes first: its information is then the full chord's
+    // fixed matrix, exact where the chord starts, instead of the scaled null information and v's column.
+    if (est == nullptr && opt.lane_exact) {
+      for (std::size_t b = 0; b < n_fits; ++b) start_lanes[b] = lanes[b] && jobs[b].run;
+      std::array<bool, kLanes> complete{};
+      exact_start(d, s, rows, opt, start_lanes, static_cast<int>(n_fits), ws, loglik0, score0, complete);
+      for (std::size_t b = 0; b < n_fits; ++b) jobs[b].complete = complete[b];
+    }
     cox_detail::chord_lanes(opt, true, rows, std::span(jobs.data(), n_fits), cp);
   }
 
@@ -478,8 +503,9 @@ void batch(const SharedDesign& d, const CoxSurvival& s, const CoxNull* null, std
   std::array<bool, kLanes> finished{};
   if (any_lane && opt.lane_exact) {
     std::array<bool, kLanes> exact{};
-    for (std::size_t b = 0; b < n_fits; ++b) exact[b] = lanes[b] && (reuse[b] || jobs[b].run) && jobs[b].converged;
-    exact_lanes(d, s, rows, opt, std::span(pr.data(), n_fits), exact, null_steps, ws, out, finished);
+    for (std::size_t b = 0; b < n_fits; ++b) exact[b] = start_lanes[b] && jobs[b].converged;
+    exact_estimate(d, s, rows, opt, std::span(pr.data(), n_fits), exact, null_steps, loglik0, score0, ws, out,
+                   finished);
   }
 
   // Per fit: the exact passes (the score test at the start, the Newton check at the estimate, cox.zph).

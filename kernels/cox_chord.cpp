@@ -90,13 +90,16 @@ void chord_lanes(const CoxOptions& opt, bool with_v, const lane_detail::LaneRows
     }
   }
 
-  cox_lane_pass(d, rows, first->s, first->ties, with_v, cp);
+  bool need_column = false;  // the information column of v, for a lane whose fixed matrix lacks its row of v
+  for (int b = 0; b < n_jobs; ++b)
+    need_column = need_column || (with_v && state[b] == LaneState::kRunning && !jobs[static_cast<std::size_t>(b)].complete);
+  cox_lane_pass(d, rows, first->s, first->ties, need_column, cp);
   for (int b = 0; b < n_jobs; ++b) {
     if (state[b] != LaneState::kRunning) continue;
     ChordJob& j = jobs[static_cast<std::size_t>(b)];
     CoxLaneState& st = *j.st;
     bool ok = take_score(*j.pr, cp, b, st);
-    if (ok && with_v) {
+    if (ok && with_v && !j.complete) {
       // The row of v of the information at the start (lower triangle: row pc, columns <= pc).
       st.step.setZero(st.theta.size());  // scratch for the unpacked column
       lane_detail::unpack(d, cp.lp.cw_pad, cp.lp.level_cw, cp.lp.svv[b], true, b, st.step);

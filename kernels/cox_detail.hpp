@@ -34,6 +34,22 @@ struct GroupTerms {
 };
 GroupTerms group_terms(CoxTies ties, double s0, double e0, double dw);
 
+/// group_terms' h and a alone (no log or square root), for passes that need no more.
+inline void group_hazard(CoxTies ties, double s0, double e0, double dw, double& h, double& a) {
+  h = a = 0.0;
+  if (ties == CoxTies::kBreslow || dw == 1.0) {
+    h = dw / s0;
+    return;
+  }
+  const auto n_terms = static_cast<long>(dw);
+  for (long k = 0; k < n_terms; ++k) {
+    const double f = static_cast<double>(k) / dw;
+    const double inv = 1.0 / (s0 - f * e0);
+    h += inv;
+    a += f * inv;
+  }
+}
+
 /// Fills ws with the kept rows (keep != 0 and weight > 0) in risk-set order: rows, dk, wk, xk (compressed: the
 /// dense columns, then at column n_dense v - kept weighted mean of v when v is given, else 0), lk and the tie
 /// groups gstart / gfirst. Without copy_rows, only rows, wk, dk, the groups and pr's counts (not xk, lk).
@@ -151,6 +167,7 @@ struct ChordJob {
   const Problem* pr = nullptr;
   CoxLaneState* st = nullptr;
   bool run = false;        // in: iterate this lane (its theta, cols and info set; lp.v and lp.mask filled)
+  bool complete = false;   // in (with v): st->info is complete already (else its row of v comes from the first pass)
   bool converged = false;  // out: st->theta is the estimate
 };
 

@@ -75,6 +75,11 @@ Lane block_max(const Lane* w, const Lane* eta, Index m, Lane top) {
 void lane_group_terms(CoxTies ties, Lane s0, Lane e0, Lane dw, Lane& h, Lane& a, Lane* l11, Lane* l21, Lane* l22,
                       Lane* log_terms = nullptr, Lane shift = Lane{}) {
   h = a = Lane{};
+  if (l11 == nullptr && log_terms == nullptr) {  // h and a only (the chord's sweeps): no log or square root
+    for (int b = 0; b < kLanes; ++b)
+      if (dw[b] > 0.0) group_hazard(ties, s0[b], e0[b], dw[b], h[b], a[b]);
+    return;
+  }
   for (int b = 0; b < kLanes; ++b) {
     if (!(dw[b] > 0.0)) continue;
     const GroupTerms gt = group_terms(ties, s0[b], e0[b], dw[b]);
