@@ -8,6 +8,8 @@
 
 #include "kernels/assert.hpp"
 #include "kernels/gram.hpp"
+#include "kernels/lane_blocks.hpp"
+#include "kernels/lane_gram.hpp"
 #include "kernels/level_gram.hpp"
 #include "kernels/logistic_detail.hpp"
 
@@ -402,6 +404,9 @@ std::optional<Problem> set_up(const SharedDesign& d, const double* v, Eigen::Ref
 
 // The rest of a fit after set_up (and the chord iteration when it ran: from_chord says whether it reached the
 // estimate, left in ws.theta): Newton from the best start, then the covariance at the estimate.
+void newton_finish(const Problem& pr, SweepStats st, bool from_chord, LogisticWorkspace& ws, const LogisticOptions& opt,
+                   LogisticFit& fit);
+
 void finish(const Problem& pr, const LogisticNull* null, bool from_chord, LogisticWorkspace& ws,
             const LogisticOptions& opt, LogisticFit& fit) {
   const SharedDesign& d = pr.d;
@@ -436,7 +441,17 @@ void finish(const Problem& pr, const LogisticNull* null, bool from_chord, Logist
     ws.theta(0) = std::log(ybar / (1.0 - ybar));
     st = sweep(pr, ws.theta, true, ws);
   }
+  newton_finish(pr, st, from_chord, ws, opt, fit);
+}
 
+// The Newton loop of finish from a sweep at ws.theta (st; ws.u and ws.b its score and X'WX), then the status, the
+// estimates and their SEs into fit.
+void newton_finish(const Problem& pr, SweepStats st, bool from_chord, LogisticWorkspace& ws, const LogisticOptions& opt,
+                   LogisticFit& fit) {
+  const SharedDesign& d = pr.d;
+  const Index pc = d.n_cov();
+  const Index p = pr.p;
+  const Index q = static_cast<Index>(ws.cols.size());
   bool converged = false;
   bool information_ok = true;
   bool full_step = false;  // the last step was an undamped Newton step (R's deviance test applies)
@@ -556,10 +571,43 @@ void fit_batch(const SharedDesign& d, const LogisticNull* null, std::span<const 
     for (Index i = 0; i < d.n_samples(); ++i) lp.y[static_cast<std::size_t>(i)] = std::isfinite(y[i]) ? y[i] : 0.0;
     chord_batch(*null, std::span<ChordLane>(lanes, static_cast<std::size_t>(n_lanes)), opt, lp);
   }
+  // The Newton sweep at the converged lanes' estimates as one lane pass (their X'WX by the lane Gram over the shared
+  // rows, no row copies); each fit then takes its Newton step from it, and sweeps on its own only if that step is
+  // not negligible.
+  bool lane_sweep = false;
+  Lane deviance{};
+  if (n_lanes > 0 && opt.lane_information) {
+    LanePass& lp = ws[0]->lanes;
+    for (int b = 0; b < kLanes; ++b) {
+      if (b < n_lanes && lanes[b].converged) {
+        lane_detail::load_theta(d, lanes[b].ws->theta, true, b, lp);
+        lane_sweep = true;
+      } else {
+        lane_detail::park(d, b, lp);
+      }
+    }
+    if (lane_sweep) lane_information_pass(d, lp, ws[0]->lane_gram, deviance);
+  }
   for (std::size_t f = 0; f < n_fits; ++f) {
     if (!problems[f]) continue;
     const ChordLane* lane = lane_of[f] >= 0 ? &lanes[lane_of[f]] : nullptr;
     if (lane != nullptr) out[f].chord_iterations = lane->steps;
+    if (lane_sweep && lane != nullptr && lane->converged) {
+      const int b = lane_of[f];
+      const LanePass& lp = ws[0]->lanes;
+      LogisticWorkspace& w = *ws[f];
+      const Problem& pr = *problems[f];
+      SweepStats st;
+      st.deviance = deviance[b];
+      st.max_abs_eta = lp.max_abs_eta[b];
+      w.u.setZero(pr.p);
+      lane_detail::unpack(d, lp.score_pad, lp.level_score, lp.score_v[b], true, b, w.u);
+      w.b.setZero(pr.p, pr.p);
+      lane_gram_add_to(d, ws[0]->lane_gram, b, 1.0, w.lane_scratch, w.b);
+      w.trial.resize(pr.p);
+      newton_finish(pr, st, true, w, opt, out[f]);
+      continue;
+    }
     finish(*problems[f], null, lane != nullptr && lane->converged, *ws[f], opt, out[f]);
   }
 }

@@ -9,6 +9,7 @@
 
 #include "kernels/fit_status.hpp"
 #include "kernels/level_gram.hpp"
+#include "kernels/lane_gram.hpp"
 #include "kernels/logistic_lanes.hpp"
 #include "kernels/shared_design.hpp"
 
@@ -26,6 +27,9 @@ struct LogisticOptions {
   double singular_rcond = 1e-12;
   /// Use the chord iteration when fit_logistic is given a null model (false: Newton from the null's start).
   bool chord = true;
+  /// The Newton sweep at the chord's estimates of a batch runs as one lane pass (their X'WX by the lane Gram over the
+  /// shared rows, kernels/lane_gram.hpp); false: each fit sweeps its own gathered rows.
+  bool lane_information = true;
   /// The chord iteration stops when its step changes no linear predictor by more than this (bounded by
   /// sum_j |step_j| max_i |x_ij|), the error left after that step being at most as large.
   double chord_tol = 1e-10;
@@ -74,6 +78,8 @@ struct LogisticWorkspace {
   std::vector<Eigen::Index> cols;                    // active columns of X (q of them)
   Eigen::LLT<Eigen::MatrixXd> llt, llt_c;
   LanePass lanes;                                    // the chord passes of a batch (used in its first workspace)
+  LaneGram lane_gram;                                // the batch's Newton sweep in lanes (first workspace)
+  LevelGram lane_scratch;                            // one lane's Gram sums while they are assembled
 };
 
 /// The covariates-only model fitted once per analysis on all its rows, reused by every protein's fit:

@@ -1,9 +1,11 @@
 #include "kernels/logistic_lanes.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/assert.hpp"
 #include "kernels/lane_blocks.hpp"
+#include "kernels/lane_gram.hpp"
 
 // The logistic lane pass: eta and the score sums from kernels/lane_blocks.hpp, residuals y - mu in between.
 
@@ -33,7 +35,51 @@ void block_residuals(const LanePass& lp, const double* y, Index i0, Index m, con
   }
 }
 
+// block_residuals plus, for the information pass, each row's weight mask mu (1 - mu) = mask e / (1 + e)^2 into w and
+// the deviance terms mask (max(eta, 0) + log(1 + e) - y eta) added to dev.
+void block_residuals_w(const LanePass& lp, const double* y, Index i0, Index m, const Lane* eta, Lane* r, Lane* w,
+                       Lane& max_eta, Lane& dev) {
+  for (Index t = 0; t < m; ++t) {
+    const Lane a = lane_abs(eta[t]);
+    const Lane e = lane_detail::lane_exp(-a);
+    const Lane inv = 1.0 / (1.0 + e);
+    const Lane mu = eta[t] >= 0.0 ? inv : e * inv;
+    const Lane mask = lp.mask[static_cast<std::size_t>(i0 + t)];
+    const Lane yt = broadcast(y[i0 + t]);
+    r[t] = mask * (yt - mu);
+    w[t] = mask * (e * inv * inv);
+    max_eta = lane_max(max_eta, mask * a);
+    Lane log1pe;
+    for (int b = 0; b < kLanes; ++b) log1pe[b] = std::log1p(e[b]);
+    const Lane pos = eta[t] > 0.0 ? eta[t] : Lane{};
+    dev += mask * (pos + log1pe - yt * eta[t]);
+  }
+}
+
 }  // namespace
+
+void lane_information_pass(const SharedDesign& d, LanePass& lp, LaneGram& g, Lane& deviance) {
+  const Index n = d.n_samples();
+  PWAS_ASSERT(static_cast<Index>(lp.y.size()) == n && static_cast<Index>(lp.v.size()) == n && static_cast<Index>(lp.mask.size()) == n);
+  std::fill(lp.score_pad.begin(), lp.score_pad.end(), Lane{});
+  std::fill(lp.level_score_split.begin(), lp.level_score_split.end(), Lane{});
+  lp.score_v = lp.max_abs_eta = Lane{};
+  lane_gram_reset(d, g);
+  const lane_detail::LaneRows rows = lane_detail::design_rows(d);
+  alignas(64) Lane eta[kBlockRows];
+  alignas(64) Lane r[kBlockRows];
+  alignas(64) Lane w[kBlockRows];
+  Lane dev{};
+  for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
+    const Index m = std::min(kBlockRows, n - i0);
+    block_eta(d, rows, lp, i0, m, eta);
+    block_residuals_w(lp, lp.y.data(), i0, m, eta, r, w, lp.max_abs_eta, dev);
+    block_score(d, rows, lp, i0, m, r, lp.score_pad.data(), lp.level_score_split.data(), lp.score_v);
+    lane_gram_rows(d, rows, lp.v.data() + i0, w, i0, m, g);
+  }
+  lane_detail::reduce_levels(d.level_rows, lp.level_score_split.data(), lp.level_score.data());
+  deviance = 2.0 * dev;
+}
 
 void LanePass::resize(const SharedDesign& d) {
   const auto n = static_cast<std::size_t>(d.n_samples());

@@ -40,4 +40,10 @@ struct LanePass {
 /// r = mask (y - mu), then the score sums of r (and, when w0 [n_samples] is given, of w0 v).
 void lane_score_pass(const SharedDesign& d, const double* w0, LanePass& lp);
 
+struct LaneGram;
+
+/// lane_score_pass (without w0) plus what a Newton step needs: each lane's X'WX, W = diag(mask mu (1 - mu)), into g
+/// (kernels/lane_gram.hpp) and its deviance 2 sum mask (softplus(eta) - y eta).
+void lane_information_pass(const SharedDesign& d, LanePass& lp, LaneGram& g, Lane& deviance);
+
 }  // namespace pwas::kernels
