@@ -37,7 +37,9 @@
 // |eta| > separation_eta and chord_max_iter). The iteration stops once a step moves no eta by more than
 // chord_tol (1e-10; bounded by sum_j |s_j| max_i |x_ij|), the remaining error then being smaller still.
 // One Newton sweep at that estimate gives X'WX for the SEs and a final Newton step, negligible by
-// construction; the Newton loop checks it and keeps iterating if it is not.
+// construction; the Newton loop checks it and keeps iterating if it is not. In a batch that sweep is one lane pass
+// for all its converged fits (lane_information_pass: X'WX by the lane Gram over the shared rows, no row copies);
+// a fit whose step is not negligible then sweeps its own rows.
 //
 // Rows are read in SharedDesign's compressed layout (dense columns + a level code per dummy group), see
 // below: the chord passes are memory-bound, the Gram flop-bound, and both shrink with the dummies gone.
