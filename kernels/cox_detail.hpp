@@ -50,6 +50,18 @@ inline void group_hazard(CoxTies ties, double s0, double e0, double dw, double& 
   }
 }
 
+/// Compressed sums (dense columns, then v at n_dense; per level code) in design order into out (v at n_cov): a
+/// dummy column's sum is its code's sum minus m_j times the intercept's (T = double, or Lane for a batch's lanes).
+template <class T>
+void expand(const SharedDesign& d, const T* z, const T* lev, T* out) {
+  const Eigen::Index nd = d.n_dense();
+  for (Eigen::Index a = 0; a < nd; ++a) out[d.dense_cols[static_cast<std::size_t>(a)]] = z[a];
+  out[d.n_cov()] = z[nd];
+  for (const DummyGroup& g : d.groups)
+    for (std::size_t k = 0; k < g.cols.size(); ++k)
+      out[g.cols[k]] = lev[g.offset + 1 + static_cast<Eigen::Index>(k)] - d.mean(g.cols[k]) * z[0];
+}
+
 /// Fills ws with the kept rows (keep != 0 and weight > 0) in risk-set order: rows, dk, wk, xk (compressed: the
 /// dense columns, then at column n_dense v - kept weighted mean of v when v is given, else 0), lk and the tie
 /// groups gstart / gfirst. Without copy_rows, only rows, wk, dk, the groups and pr's counts (not xk, lk).

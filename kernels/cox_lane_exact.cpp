@@ -60,17 +60,6 @@ using lane_detail::kBlockRows;
 
 bool is_event(const CoxSurvival& s, Index k) { return s.event[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])] != 0; }
 
-// Compressed sums (dense columns, v at nd, level codes) in design order into out [pp] (v at n_cov; the padding
-// stays 0): a dummy column's sum is its code's sum minus m_j times the intercept's.
-void expand_lanes(const SharedDesign& d, const Lane* z, const Lane* lev, Lane* out) {
-  const Index nd = d.n_dense();
-  for (Index a = 0; a < nd; ++a) out[d.dense_cols[static_cast<std::size_t>(a)]] = z[a];
-  out[d.n_cov()] = z[nd];
-  for (const DummyGroup& g : d.groups)
-    for (std::size_t k = 0; k < g.cols.size(); ++k)
-      out[g.cols[k]] = lev[g.offset + 1 + static_cast<Index>(k)] - d.mean(g.cols[k]) * z[0];
-}
-
 // The buffered rank rows into the rank Grams.
 void flush_rank(Index& nr, bool zph, CoxLaneExact& ex) {
   if (nr == 0) return;
@@ -309,14 +298,14 @@ void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, co
         ex.rl.resize(static_cast<std::size_t>(d.level_rows));
         for (Index a = 0; a <= nd; ++a) ex.rz[static_cast<std::size_t>(a)] = l11 * s1z[a] + l21 * e1z[a];
         for (Index c = 0; c < d.level_rows; ++c) ex.rl[static_cast<std::size_t>(c)] = l11 * s1l[c] + l21 * e1l[c];
-        expand_lanes(d, ex.rz.data(), ex.rl.data(), out);
+        expand(d, ex.rz.data(), ex.rl.data(), out);
         push_rank(out, gg, zph, nr, ex);
         bool second = false;
         for (int b = 0; b < kLanes; ++b) second = second || l22[b] != 0.0 || l21[b] != 0.0;
         if (second) {
           for (Index a = 0; a <= nd; ++a) ex.rz[static_cast<std::size_t>(a)] = l22 * e1z[a];
           for (Index c = 0; c < d.level_rows; ++c) ex.rl[static_cast<std::size_t>(c)] = l22 * e1l[c];
-          expand_lanes(d, ex.rz.data(), ex.rl.data(), out);
+          expand(d, ex.rz.data(), ex.rl.data(), out);
           push_rank(out, gg, zph, nr, ex);
         }
       }

@@ -199,14 +199,6 @@ namespace {
 
 // Sums in the compressed layout [dense columns, v] (z) and per level code (lev) as X's sums in design order:
 // (X'w)_j = L_j - m_j sum w for a dummy column j, sum w = the intercept's entry.
-void expand(const SharedDesign& d, const double* z, const double* lev, double* out) {
-  const Index nd = d.n_dense();
-  for (Index a = 0; a < nd; ++a) out[d.dense_cols[static_cast<std::size_t>(a)]] = z[a];
-  out[d.n_cov()] = z[nd];
-  for (const DummyGroup& g : d.groups)
-    for (std::size_t k = 0; k < g.cols.size(); ++k)
-      out[g.cols[k]] = lev[g.offset + 1 + static_cast<Index>(k)] - d.mean(g.cols[k]) * z[0];
-}
 
 }  // namespace
 

@@ -13,6 +13,21 @@ using Eigen::Index;
 
 namespace {
 
+// One row's terms of a tile: sum[i][j] += (s x_{a0+i}) x_{c0+j}, kGramTileA products s x_a then a fused multiply-add per
+// pair (x_c broadcast when shared).
+template <int W, class T>
+inline void tile_row(const T* xt, Lane s, Index a0, Index c0, Lane (&sum)[kGramTileA][W]) {
+  Lane u[kGramTileA];
+#pragma GCC unroll 8
+  for (Index i = 0; i < kGramTileA; ++i) u[i] = s * xt[a0 + i];
+#pragma GCC unroll 8
+  for (Index j = 0; j < W; ++j) {
+    const T xc = xt[c0 + j];
+#pragma GCC unroll 8
+    for (Index i = 0; i < kGramTileA; ++i) sum[i][j] += u[i] * xc;
+  }
+}
+
 // Rows [a0, a0 + kGramTileA) x columns [c0, c0 + W) of lane_syrk: per row, kGramTileA products s x_a, then
 // kGramTileA W fused multiply-adds with x_c (broadcast when shared), the sums in registers over the m rows.
 template <int W, class T>
@@ -22,19 +37,7 @@ void gram_tile(const T* z, Index zstride, Index m, const Lane* w, Index a0, Inde
   for (Index i = 0; i < kGramTileA; ++i)
 #pragma GCC unroll 8
     for (Index j = 0; j < W; ++j) sum[i][j] = acc[(a0 + i) * n + c0 + j];
-  for (Index t = 0; t < m; ++t) {
-    const T* zt = z + t * zstride;
-    const Lane wt = w[t];
-    Lane u[kGramTileA];
-#pragma GCC unroll 8
-    for (Index i = 0; i < kGramTileA; ++i) u[i] = wt * zt[a0 + i];
-#pragma GCC unroll 8
-    for (Index j = 0; j < W; ++j) {
-      const T zc = zt[c0 + j];
-#pragma GCC unroll 8
-      for (Index i = 0; i < kGramTileA; ++i) sum[i][j] += u[i] * zc;
-    }
-  }
+  for (Index t = 0; t < m; ++t) tile_row<W>(z + t * zstride, w[t], a0, c0, sum);
 #pragma GCC unroll 8
   for (Index i = 0; i < kGramTileA; ++i)
 #pragma GCC unroll 8
@@ -45,7 +48,7 @@ template <class T>
 using TileFn = void (*)(const T*, Index, Index, const Lane*, Index, Index, Index, Lane*);
 template <class T, std::size_t... W>
 constexpr std::array<TileFn<T>, sizeof...(W)> tile_table(std::index_sequence<W...>) {
-  return {&gram_tile<static_cast<int>(W), T>...};
+  return {&gram_tile<W == 0 ? 1 : static_cast<int>(W), T>...};  // entry 0 is never called
 }
 // kRestTiles<T>[w]: the tile of width w (0 < w < kGramTileC).
 template <class T>
@@ -93,17 +96,7 @@ void prefix_tile(const double* z, Index zstride, Index m, const Lane* s, const s
       for (Index i = 0; i < kGramTileA; ++i)
 #pragma GCC unroll 8
         for (Index j = 0; j < W; ++j) sum[i][j] = Lane{};
-    const double* zt = z + t * zstride;
-    const Lane st = s[t];
-    Lane u[kGramTileA];
-#pragma GCC unroll 8
-    for (Index i = 0; i < kGramTileA; ++i) u[i] = st * zt[a0 + i];
-#pragma GCC unroll 8
-    for (Index j = 0; j < W; ++j) {
-      const double zc = zt[c0 + j];
-#pragma GCC unroll 8
-      for (Index i = 0; i < kGramTileA; ++i) sum[i][j] += u[i] * zc;
-    }
+    tile_row<W>(z + t * zstride, s[t], a0, c0, sum);
     if (f & kPrefixFlush) {
       for (int k = 0; k < fl.n_out; ++k) {
         const Lane h = fl.coef[k][e];
@@ -126,7 +119,7 @@ using PrefixFn = void (*)(const double*, Index, Index, const Lane*, const std::u
                           Index, Index, Lane*);
 template <std::size_t... W>
 constexpr std::array<PrefixFn, sizeof...(W)> prefix_table(std::index_sequence<W...>) {
-  return {&prefix_tile<static_cast<int>(W)>...};
+  return {&prefix_tile<W == 0 ? 1 : static_cast<int>(W)>...};  // entry 0 is never called
 }
 constexpr auto kPrefixTiles = prefix_table(std::make_index_sequence<kGramTileC>());
 

@@ -22,23 +22,11 @@ using lane_detail::lane_abs;
 using lane_detail::lane_max;
 
 // r = mask (y - mu) from eta, mu = 1 / (1 + e) for eta >= 0 and e / (1 + e) otherwise, e = exp(-|eta|) (lane_exp);
-// and the running max of mask |eta|.
-void block_residuals(const LanePass& lp, const double* y, Index i0, Index m, const Lane* eta, Lane* r, Lane& max_eta) {
-  for (Index t = 0; t < m; ++t) {
-    const Lane a = lane_abs(eta[t]);
-    const Lane e = lane_detail::lane_exp(-a);
-    const Lane inv = 1.0 / (1.0 + e);
-    const Lane mu = eta[t] >= 0.0 ? inv : e * inv;
-    const Lane mask = lp.mask[static_cast<std::size_t>(i0 + t)];
-    r[t] = mask * (broadcast(y[i0 + t]) - mu);
-    max_eta = lane_max(max_eta, mask * a);
-  }
-}
-
-// block_residuals plus, for the information pass, each row's weight mask mu (1 - mu) = mask e / (1 + e)^2 into w and
-// the deviance terms mask (max(eta, 0) + log(1 + e) - y eta) added to dev.
-void block_residuals_w(const LanePass& lp, const double* y, Index i0, Index m, const Lane* eta, Lane* r, Lane* w,
-                       Lane& max_eta, Lane& dev) {
+// and the running max of mask |eta|. With kInformation, also each row's weight mask mu (1 - mu) = mask e / (1 + e)^2
+// into w and the deviance terms mask (max(eta, 0) + log(1 + e) - y eta) added to dev.
+template <bool kInformation>
+void block_residuals(const LanePass& lp, const double* y, Index i0, Index m, const Lane* eta, Lane* r, Lane& max_eta,
+                     Lane* w = nullptr, Lane* dev = nullptr) {
   for (Index t = 0; t < m; ++t) {
     const Lane a = lane_abs(eta[t]);
     const Lane e = lane_detail::lane_exp(-a);
@@ -47,12 +35,14 @@ void block_residuals_w(const LanePass& lp, const double* y, Index i0, Index m, c
     const Lane mask = lp.mask[static_cast<std::size_t>(i0 + t)];
     const Lane yt = broadcast(y[i0 + t]);
     r[t] = mask * (yt - mu);
-    w[t] = mask * (e * inv * inv);
     max_eta = lane_max(max_eta, mask * a);
-    Lane log1pe;
-    for (int b = 0; b < kLanes; ++b) log1pe[b] = std::log1p(e[b]);
-    const Lane pos = eta[t] > 0.0 ? eta[t] : Lane{};
-    dev += mask * (pos + log1pe - yt * eta[t]);
+    if constexpr (kInformation) {
+      w[t] = mask * (e * inv * inv);
+      Lane log1pe;
+      for (int b = 0; b < kLanes; ++b) log1pe[b] = std::log1p(e[b]);
+      const Lane pos = eta[t] > 0.0 ? eta[t] : Lane{};
+      *dev += mask * (pos + log1pe - yt * eta[t]);
+    }
   }
 }
 
@@ -73,7 +63,7 @@ void lane_information_pass(const SharedDesign& d, LanePass& lp, LaneGram& g, Lan
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
     const Index m = std::min(kBlockRows, n - i0);
     block_eta(d, rows, lp, i0, m, eta);
-    block_residuals_w(lp, lp.y.data(), i0, m, eta, r, w, lp.max_abs_eta, dev);
+    block_residuals<true>(lp, lp.y.data(), i0, m, eta, r, lp.max_abs_eta, w, &dev);
     block_score(d, rows, lp, i0, m, r, lp.score_pad.data(), lp.level_score_split.data(), lp.score_v);
     lane_gram_rows(d, rows, lp.v.data() + i0, w, i0, m, g);
   }
@@ -117,7 +107,7 @@ void lane_score_pass(const SharedDesign& d, const double* w0, LanePass& lp) {
   for (Index i0 = 0; i0 < n; i0 += kBlockRows) {
     const Index m = std::min(kBlockRows, n - i0);
     block_eta(d, rows, lp, i0, m, eta);
-    block_residuals(lp, lp.y.data(), i0, m, eta, r, lp.max_abs_eta);
+    block_residuals<false>(lp, lp.y.data(), i0, m, eta, r, lp.max_abs_eta);
     block_score(d, rows, lp, i0, m, r, lp.score_pad.data(), lp.level_score_split.data(), lp.score_v);
     if (w0 == nullptr) continue;
     for (Index t = 0; t < m; ++t) eta[t] = w0[i0 + t] * lp.v[static_cast<std::size_t>(i0 + t)];  // W0 v
