@@ -128,6 +128,7 @@ struct CoxLaneExact {
   // cox.zph
   std::vector<Lane> gt, lam1, lam2;     // [n_groups] g(t) of each group's time, centred per lane
   std::vector<Lane> w1, w2, mg;         // [n_samples] the g- and g^2-weighted information's row weights; m_g
+                                        // (sized on the first pass with cox.zph)
   std::vector<Lane> ug_pad, ug_levels, ug_split;  // X'm_g: [z stride], [level rows], [kLevelSplit x level rows]
   Lane ug_v{};
   std::vector<Lane> prefix;             // [nd_padded^2] the running risk-set Gram of the three dense blocks
@@ -135,7 +136,7 @@ struct CoxLaneExact {
   std::vector<Lane> death_s[3];         // [kBlockRows] their weights -r a g^k
   std::vector<Lane> flush_coef[3];      // [kBlockRows] per group with deaths in a block: g^k h
   std::vector<std::uint8_t> flags;      // [kBlockRows] lane_prefix_gram's row flags
-  std::vector<double> km_time;          // [n_samples] scratch of the Kaplan-Meier transform
+  std::vector<double> km_time;          // [distinct times] scratch of the Kaplan-Meier transform
   std::vector<Lane> km_at_risk, km_deaths;
   LevelGram scratch;                    // one lane's Gram sums while they are assembled
   /// Whether the arrays are sized for d and s (else resize: it zeroes them all).

@@ -19,13 +19,13 @@ namespace pwas::kernels {
 
 bool CoxLaneExact::fits(const SharedDesign& d, const CoxSurvival& s) const {
   const Eigen::Index p = d.n_cov() + 1;
-  return pp == (p + kGramTileA - 1) / kGramTileA * kGramTileA && w1.size() == static_cast<std::size_t>(d.n_samples()) &&
+  return pp == (p + kGramTileA - 1) / kGramTileA * kGramTileA && prefix.size() == static_cast<std::size_t>(
+             ((d.n_dense() + kGramTileA - 1) / kGramTileA * kGramTileA) * ((d.n_dense() + kGramTileA - 1) / kGramTileA * kGramTileA)) &&
          gt.size() == static_cast<std::size_t>(s.n_groups()) && s1l.size() == static_cast<std::size_t>(d.level_rows) &&
          s1z.size() == static_cast<std::size_t>(d.n_dense() + 1) && ug_pad.size() == static_cast<std::size_t>(d.z_rows.cols());
 }
 
 void CoxLaneExact::resize(const SharedDesign& d, const CoxSurvival& s) {
-  const auto n = static_cast<std::size_t>(d.n_samples());
   const auto groups = static_cast<std::size_t>(s.n_groups());
   const Eigen::Index p = d.n_cov() + 1;
   pp = (p + kGramTileA - 1) / kGramTileA * kGramTileA;
@@ -36,10 +36,9 @@ void CoxLaneExact::resize(const SharedDesign& d, const CoxSurvival& s) {
   for (auto& g : rank_gram) g.assign(static_cast<std::size_t>(pp * pp), Lane{});
   for (auto* a : {&s1z, &e1z}) a->assign(nz, Lane{});
   for (auto* a : {&s1l, &e1l}) a->assign(lr, Lane{});
-  for (auto* a : {&w1, &w2, &mg}) a->assign(n, Lane{});
+  // cox.zph's row arrays and the Kaplan-Meier ones are sized where they are first used (cox_lane_exact with zph,
+  // cox_lane_km: as many as the outcome has distinct times): a run without cox.zph never holds them.
   for (auto* a : {&gt, &lam1, &lam2}) a->assign(groups, Lane{});
-  for (auto* a : {&km_at_risk, &km_deaths}) a->assign(n, Lane{});
-  km_time.assign(n, 0.0);
   ug_pad.assign(static_cast<std::size_t>(d.z_rows.cols()), Lane{});
   ug_levels.assign(lr, Lane{});
   ug_split.assign(lr * static_cast<std::size_t>(lane_detail::kLevelSplit), Lane{});
@@ -174,6 +173,14 @@ void prefix_block(const lane_detail::LaneRows& rows, const CoxSurvival& s, const
 
 void cox_lane_km(const CoxSurvival& s, const std::vector<Lane>& mask, CoxLaneExact& ex) {
   const Index n = s.n_samples();
+  Index distinct = 0;
+  for (std::size_t k = 0; k < s.time_order.size(); ++k)
+    distinct += k == 0 || s.time(s.time_order[k]) != s.time(s.time_order[k - 1]) ? 1 : 0;
+  if (static_cast<Index>(ex.km_time.size()) < distinct) {  // grows only: no allocation once sized
+    ex.km_time.resize(static_cast<std::size_t>(distinct));
+    ex.km_at_risk.resize(static_cast<std::size_t>(distinct));
+    ex.km_deaths.resize(static_cast<std::size_t>(distinct));
+  }
   // Distinct times, descending, with each lane's weight at risk (time >= t) and events at t.
   Index n_times = 0;
   Lane cum{};
@@ -227,6 +234,8 @@ void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, co
   LanePass& lp = cp.lp;
   cox_lane_pass(d, rows, s, ties, false, cp, true);
   if (zph) {
+    for (auto* a : {&ex.w1, &ex.w2, &ex.mg})
+      if (a->size() != static_cast<std::size_t>(n)) a->assign(static_cast<std::size_t>(n), Lane{});
     zph_weights(s, cp, ex);
     std::fill(ex.ug_pad.begin(), ex.ug_pad.end(), Lane{});
     std::fill(ex.ug_split.begin(), ex.ug_split.end(), Lane{});
