@@ -34,6 +34,20 @@ Setup make_setup(Eigen::Index n, Eigen::Index p, double drop) {
   return su;
 }
 
+// A setup with its design, survival outcome and null model (the lane benchmarks read the null's risk-ordered rows).
+struct NullSetup {
+  Setup su;
+  SharedDesign d;
+  CoxSurvival surv;
+  CoxWorkspace ws;
+  CoxNull null;
+  NullSetup(Eigen::Index n, Eigen::Index p, double drop)
+      : su(make_setup(n, p, drop)), d(make_shared_design(su.s.raw)),
+        surv(make_cox_survival(su.o.time, su.o.event, su.o.stratum)),
+        null(make_cox_null(d, surv, su.s.all, {}, {}, ws)) {}
+  lane_detail::LaneRows rows() const { return {&null.risk_z, &null.risk_level}; }
+};
+
 // Args: n, p (columns of X), drop percent (the protein's missing rows: 0 reuses the null, else the
 // covariates-only model is refitted on the protein's rows), ties (0 Efron, 1 Breslow), PH test (0 none, 1 the
 // protein's term, 2 term and GLOBAL).
@@ -132,19 +146,17 @@ BENCHMARK(BM_FitCoxBatch)
 // fit_cox_batch reads them). Args: n, p, kind (0 the two-sweep pass, 1 the same with the information column of v,
 // 2 the one-sweep pass of the later chord steps).
 void BM_CoxLanePass(benchmark::State& state) {
-  const Setup su = make_setup(state.range(0), state.range(1), 0.1);
-  const SharedDesign d = make_shared_design(su.s.raw);
-  const CoxSurvival surv = make_cox_survival(su.o.time, su.o.event, su.o.stratum);
-  CoxWorkspace ws;
-  const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws);
-  const lane_detail::LaneRows rows{&null.risk_z, &null.risk_level};
+  const NullSetup ns(state.range(0), state.range(1), 0.1);
+  const SharedDesign& d = ns.d;
+  const CoxSurvival& surv = ns.surv;
+  const lane_detail::LaneRows rows = ns.rows();
   CoxLanePass cp;
   cp.resize(d, surv);
   for (int b = 0; b < kLanes; ++b) {
-    lane_detail::load_theta(d, null.theta, true, b, cp.lp);
+    lane_detail::load_theta(d, ns.null.theta, true, b, cp.lp);
     for (Eigen::Index i = 0; i < d.n_samples(); ++i) {
       const auto k = static_cast<std::size_t>(surv.position[static_cast<std::size_t>(i)]);
-      cp.lp.v[k][b] = su.s.v(i);
+      cp.lp.v[k][b] = ns.su.s.v(i);
       cp.lp.mask[k][b] = 1.0;
     }
   }
@@ -167,20 +179,17 @@ BENCHMARK(BM_CoxLanePass)
 // information, each lane with its own weights and v), then each lane's assembled into design order. Args: n, p.
 // Time per batch; items = Grams.
 void BM_LaneGram(benchmark::State& state) {
-  const Setup su = make_setup(state.range(0), state.range(1), 0.1);
-  const SharedDesign d = make_shared_design(su.s.raw);
-  const CoxSurvival surv = make_cox_survival(su.o.time, su.o.event, su.o.stratum);
-  CoxWorkspace ws;
-  const CoxNull null = make_cox_null(d, surv, su.s.all, {}, {}, ws);
-  const lane_detail::LaneRows rows{&null.risk_z, &null.risk_level};
+  const NullSetup ns(state.range(0), state.range(1), 0.1);
+  const SharedDesign& d = ns.d;
+  const lane_detail::LaneRows rows = ns.rows();
   const Eigen::Index n = d.n_samples();
   std::vector<Lane> v(static_cast<std::size_t>(n)), w(static_cast<std::size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i)
     for (int b = 0; b < kLanes; ++b) {
       const Eigen::Index from = (i + 977 * b) % n;
-      const bool kept = su.s.keep[static_cast<std::size_t>(from)] != 0;
-      v[static_cast<std::size_t>(i)][b] = kept ? su.s.v(from) : 0.0;
-      w[static_cast<std::size_t>(i)][b] = kept ? null.r(from) + 0.01 : 0.0;
+      const bool kept = ns.su.s.keep[static_cast<std::size_t>(from)] != 0;
+      v[static_cast<std::size_t>(i)][b] = kept ? ns.su.s.v(from) : 0.0;
+      w[static_cast<std::size_t>(i)][b] = kept ? ns.null.r(from) + 0.01 : 0.0;
     }
   LaneGram g;
   LevelGram scratch;

@@ -35,7 +35,8 @@ void CoxLaneExact::resize(const SharedDesign& d, const CoxSurvival& s) {
   for (auto& r : rank_s) r.assign(static_cast<std::size_t>(kRankRows), Lane{});
   for (auto& g : rank_gram) g.assign(static_cast<std::size_t>(pp * pp), Lane{});
   for (auto* a : {&s1z, &e1z}) a->assign(nz, Lane{});
-  for (auto* a : {&s1l, &e1l}) a->assign(lr, Lane{});
+  for (auto* a : {&s1l, &e1l, &rl}) a->assign(lr, Lane{});
+  rz.assign(nz, Lane{});
   // cox.zph's row arrays and the Kaplan-Meier ones are sized where they are first used (cox_lane_exact with zph,
   // cox_lane_km: as many as the outcome has distinct times): a run without cox.zph never holds them.
   for (auto* a : {&gt, &lam1, &lam2}) a->assign(groups, Lane{});
@@ -303,8 +304,6 @@ void cox_lane_exact(const SharedDesign& d, const lane_detail::LaneRows& rows, co
         Lane* out = ex.expanded.data();
         s1z[nd] = s1v;
         e1z[nd] = e1v;
-        ex.rz.resize(static_cast<std::size_t>(nd + 1));
-        ex.rl.resize(static_cast<std::size_t>(d.level_rows));
         for (Index a = 0; a <= nd; ++a) ex.rz[static_cast<std::size_t>(a)] = l11 * s1z[a] + l21 * e1z[a];
         for (Index c = 0; c < d.level_rows; ++c) ex.rl[static_cast<std::size_t>(c)] = l11 * s1l[c] + l21 * e1l[c];
         expand(d, ex.rz.data(), ex.rl.data(), out);
