@@ -47,6 +47,14 @@ void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double d
   }
 }
 
+kernels::LinearOptions linear_options(const FitPlan& plan) {
+  // The side that is not the protein is the same vector for every fit: its products come from the Gram downdate.
+  kernels::LinearOptions opt;
+  if (plan.protein_outcome != plan.protein_predictor)
+    opt.shared = plan.protein_outcome ? kernels::LinearShared::kV : kernels::LinearShared::kY;
+  return opt;
+}
+
 void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   const bool has_protein = values != nullptr;
@@ -255,7 +263,7 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
       se = std::move(f.se);
     }
   } else {
-    kernels::LinearFit f = kernels::fit_linear(plan.design, v, y, sc.keep, sc.active, sc.linear);
+    kernels::LinearFit f = kernels::fit_linear(plan.design, v, y, sc.keep, sc.active, sc.linear, linear_options(plan));
     status = f.status;
     df = f.df_residual;
     beta = std::move(f.beta);
@@ -301,7 +309,8 @@ std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span
       active.emplace_back(x.active);
       ws.push_back(&x.linear);
     }
-    std::vector<kernels::LinearFit> fits = kernels::fit_linear_batch(plan.design, v, y, keep, active, ws);
+    std::vector<kernels::LinearFit> fits =
+        kernels::fit_linear_batch(plan.design, v, y, keep, active, ws, linear_options(plan));
     for (std::size_t f = 0; f < n_fits; ++f) {
       kernels::LinearFit& fit = fits[f];
       out[f] = term_rows(plan, std::move(bases[f]), fit.status, fit.beta, fit.se, fit.df_residual, false, s, sc[f]);

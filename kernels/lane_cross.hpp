@@ -1,6 +1,8 @@
 #pragma once
 // C'a and C'b for up to kLanes pairs of vectors (one pair per lane) in one pass over a SharedDesign's compressed
-// layout: the O(n p) part of kLanes linear fits at the cost of reading the design once (kernels/lanes.hpp).
+// layout: the O(n p) part of kLanes linear fits at the cost of reading the design once (kernels/lanes.hpp). When the
+// fits share one of their two vectors only C'b is needed per lane (the shared side's products come from the Gram
+// downdate, kernels/linear.cpp): half the arithmetic, and the design is read in half as many sweeps.
 #include <vector>
 
 #include <Eigen/Dense>
@@ -14,16 +16,24 @@ struct LaneCross {
   std::vector<Lane> a, b;                // [n_samples] inputs: each lane's two vectors (0 on rows it leaves out)
   std::vector<Lane> dense_a, dense_b;    // [z stride] sums over rows of z a, z b (dense columns of C)
   std::vector<Lane> level_a, level_b;    // [level rows] sums of a, b over each level's rows
+  std::vector<double> s;                 // [n_samples] one more vector, the same for every lane (with_s)
+  std::vector<double> dense_s, level_s;  // [z stride], [level rows]: its sums as dense_b, level_b
 
   /// Sizes the arrays for `d` (inputs zeroed).
   void resize(const SharedDesign& d);
 };
 
-/// One pass over the rows of `d` in row order.
-void lane_cross(const SharedDesign& d, LaneCross& lc);
+/// One pass over the rows of `d` in row order: dense_b, level_b and, when with_a, dense_a, level_a, when with_s,
+/// dense_s, level_s (else left as they are). Each column's sum runs over the rows in order, however the pass is
+/// chunked: C's does not depend on what else the pass computes.
+void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a = true, bool with_s = false);
 
 /// Lane `lane` of the products in design column order: out_a [n_cov] = C'a, out_b [n_cov] = C'b. A dummy column j at
 /// level code l of its group is 1{level = l} - mean_j, so (C'a)_j = (level sum of a) - mean_j (sum of a).
+/// out_a may be null (lane_cross without a).
 void unpack_cross(const SharedDesign& d, const LaneCross& lc, int lane, double* out_a, double* out_b);
+
+/// C's [n_cov] in design column order (lane_cross with_s).
+void unpack_shared(const SharedDesign& d, const LaneCross& lc, double* out);
 
 }  // namespace pwas::kernels

@@ -34,6 +34,22 @@ constexpr double kRssRecompute = 1e-3;
 // Largest absolute column sum of a square matrix with both triangles filled.
 double norm1(const Eigen::MatrixXd& m) { return m.cwiseAbs().colwise().sum().maxCoeff(); }
 
+// The mean of the finite entries of x [n] (two passes: the second adds back what rounding left); 0 if none.
+double finite_mean(const double* x, Index n) {
+  double sum = 0.0, count = 0.0;
+  for (Index i = 0; i < n; ++i)
+    if (std::isfinite(x[i])) {
+      sum += x[i];
+      count += 1.0;
+    }
+  if (count == 0.0) return 0.0;
+  const double mean = sum / count;
+  double residue = 0.0;
+  for (Index i = 0; i < n; ++i)
+    if (std::isfinite(x[i])) residue += x[i] - mean;
+  return mean + residue / count;
+}
+
 // Centred sufficient statistics of v and y on the kept rows.
 struct Moments {
   Index n_obs = 0;
@@ -169,10 +185,13 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
 // (dense columns + a level code per dummy group; kernels/level_gram.hpp), gathered in blocks with the rows a few
 // ahead prefetched (they are scattered over the design: each is a cache miss otherwise). With the study's 25 dense
 // of 64 columns that is ~5x fewer flops than the dense Gram of C. The column sums are the Gram's intercept column.
-void gram_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool gram_of_dropped, LinearWorkspace& ws) {
+// With s0 (the shared vector, centred; LinearShared), s0 is one more column (pc) of those rows: its spare dense slot.
+void gram_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool gram_of_dropped, const double* s0,
+               LinearWorkspace& ws) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
-  const Index nz = d.n_dense();
+  const Index nd = d.n_dense();
+  const Index nz = s0 != nullptr ? nd + 1 : nd;
   const Index zstride = d.z_rows.cols();
   ws.gather.clear();
   for (Index i = 0; i < n; ++i)
@@ -180,7 +199,7 @@ void gram_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool g
   if (ws.block.rows() != kBlock || ws.block.cols() != zstride) ws.block.setZero(kBlock, zstride);
   if (ws.ones.size() != kBlock) ws.ones.setOnes(kBlock);
   level_gram_reset(d, kBlock, ws.gram);
-  constexpr std::size_t kAhead = 8;
+  constexpr std::size_t kAhead = 32;
   const std::size_t m = ws.gather.size();
   const auto row_bytes = static_cast<std::size_t>(zstride) * sizeof(double);
   Index t = 0;
@@ -190,13 +209,15 @@ void gram_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool g
       for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b, 0, 1);
     }
     ws.block.row(t) = d.z_rows.row(ws.gather[k]);
+    if (s0 != nullptr) ws.block(t, nd) = s0[ws.gather[k]];
     if (++t == kBlock) {
       level_gram_add(d, nz, ws.gather.data() + (k + 1 - kBlock), kBlock, ws.ones.data(), ws.block, {}, ws.gram);
       t = 0;
     }
   }
   if (t > 0) level_gram_add(d, nz, ws.gather.data() + (m - t), t, ws.ones.data(), ws.block, {}, ws.gram);
-  level_gram_assemble(d, nz, pc, [&](Index a) { return d.dense_cols[static_cast<std::size_t>(a)]; }, ws.gram, ws.b);
+  level_gram_assemble(d, nz, nz > nd ? pc + 1 : pc,
+                      [&](Index a) { return a < nd ? d.dense_cols[static_cast<std::size_t>(a)] : pc; }, ws.gram, ws.b);
   ws.colsum.setZero(d.c_rows.cols());
   ws.colsum.head(pc) = ws.b.col(0);
 }
@@ -329,21 +350,37 @@ bool set_up(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::R
 }
 
 
-// The rest of a fit after set_up, with ws.cross [row stride x 2] = C'[dv dy] over the kept rows: the kept-row
-// Gram, the centred normal equations and their solution (or the pivoted QR).
-void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, const Moments& mo, const LinearOptions& opt,
-            LinearWorkspace& ws, LinearFit& fit) {
+// The batch's shared vector (LinearShared): s0 = s - s_mean (0 where s is not finite: such rows are never kept), C's0 over all rows, and which
+// column of ws.cross / ws.dvy it is (0 = v, 1 = y).
+struct SharedSide {
+  const double* s0 = nullptr;
+  const double* cs0 = nullptr;
+  double s_mean = 0.0;
+  int side = 0;
+};
+
+// The rest of a fit after set_up, with ws.cross [row stride x 2] = C'[dv dy] over the kept rows (but for the shared
+// side's column, filled here): the kept-row Gram, the centred normal equations and their solution (or the pivoted QR).
+void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, const Moments& mo, const SharedSide* shared,
+            const LinearOptions& opt, LinearWorkspace& ws, LinearFit& fit) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   const Index q = static_cast<Index>(ws.cols.size());
   // Kept-row Gram of C: downdate the full Gram by the dropped rows, or sum the kept rows when fewer.
   const Index n_dropped = n - mo.n_obs;
   const bool downdate = n_dropped <= mo.n_obs;
-  gram_rows(d, keep, downdate, ws);
+  gram_rows(d, keep, downdate, shared != nullptr ? shared->s0 : nullptr, ws);
   if (downdate) {
     for (Index j = 0; j < pc; ++j)
       for (Index i = j; i < pc; ++i) ws.b(i, j) = d.gram(i, j) - ws.b(i, j);
     ws.colsum.head(pc) = d.gram.col(0) - ws.colsum.head(pc);
+    if (shared != nullptr)
+      for (Index j = 0; j < pc; ++j) ws.b(pc, j) = shared->cs0[j] - ws.b(pc, j);
+  }
+  if (shared != nullptr) {
+    // sum_kept c_j (s_i - m_s) = sum_kept c_j s0_i - (m_s - s_mean) sum_kept c_j.
+    const double delta = (shared->side == 0 ? mo.mean_v : mo.mean_y) - shared->s_mean;
+    for (Index j = 0; j < pc; ++j) ws.cross(j, shared->side) = ws.b(pc, j) - delta * ws.colsum(j);
   }
   const Eigen::MatrixXd& gk = ws.b;  // lower triangle valid; colsum(0) = n_obs
   const double n_obs = static_cast<double>(mo.n_obs);
@@ -433,18 +470,35 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
     any = any || live[f];
   }
   if (!any) return;
-  // C'[dv dy] of every live fit from one pass over the design (lane f = fit f).
+  // C'[dv dy] of every live fit from one pass over the design (lane f = fit f). With a shared side only the other
+  // vector takes lanes; the pass also forms C's0 for the shared one.
   LaneCross& lc = ws[0]->lanes;
   if (lc.a.size() != static_cast<std::size_t>(n) || lc.dense_a.size() != static_cast<std::size_t>(d.z_rows.cols()) ||
       lc.level_a.size() != static_cast<std::size_t>(d.level_rows))
     lc.resize(d);
+  const bool one_sided = opt.shared != LinearShared::kNone;
+  SharedSide shared;
+  if (one_sided) {
+    shared.side = opt.shared == LinearShared::kV ? 0 : 1;
+    const double* s = shared.side == 0 ? v[0] : y[0];
+    for (std::size_t f = 1; f < n_fits; ++f) PWAS_ASSERT((shared.side == 0 ? v[f] : y[f]) == s);
+    shared.s_mean = finite_mean(s, n);
+    for (Index i = 0; i < n; ++i) lc.s[static_cast<std::size_t>(i)] = std::isfinite(s[i]) ? s[i] - shared.s_mean : 0.0;
+    shared.s0 = lc.s.data();
+  }
   // The lanes' inputs in blocks of rows, every lane per block (lane by lane, the copy strode through both n-row
   // arrays once per fit); a lane without a live fit gets zeros.
   constexpr Index kRows = 256;
+  const int own = shared.side == 0 ? 1 : 0;  // one-sided: the column of dvy the lanes carry (in lc.b)
   for (Index i0 = 0; i0 < n; i0 += kRows) {
     const Index i1 = std::min(n, i0 + kRows);
     for (std::size_t f = 0; f < static_cast<std::size_t>(kLanes); ++f) {
       const bool on = f < n_fits && live[f];
+      if (one_sided) {
+        const double* o = on ? ws[f]->dvy.col(own).data() : nullptr;
+        for (Index i = i0; i < i1; ++i) lc.b[static_cast<std::size_t>(i)][f] = on ? o[i] : 0.0;
+        continue;
+      }
       const double* dv = on ? ws[f]->dvy.col(0).data() : nullptr;
       const double* dy = on ? ws[f]->dvy.col(1).data() : nullptr;
       for (Index i = i0; i < i1; ++i) {
@@ -453,13 +507,19 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
       }
     }
   }
-  lane_cross(d, lc);
+  lane_cross(d, lc, !one_sided, one_sided);
+  if (one_sided) {
+    ws[0]->cs0.resize(d.n_cov());
+    unpack_shared(d, lc, ws[0]->cs0.data());
+    shared.cs0 = ws[0]->cs0.data();
+  }
   for (std::size_t f = 0; f < n_fits; ++f) {
     if (!live[f]) continue;
     LinearWorkspace& w = *ws[f];
     w.cross.setZero(d.c_rows.cols(), 2);
-    unpack_cross(d, lc, static_cast<int>(f), w.cross.col(0).data(), w.cross.col(1).data());
-    finish(d, keep[f], mo[f], opt, w, out[f]);
+    if (one_sided) unpack_cross(d, lc, static_cast<int>(f), nullptr, w.cross.col(own).data());
+    else unpack_cross(d, lc, static_cast<int>(f), w.cross.col(0).data(), w.cross.col(1).data());
+    finish(d, keep[f], mo[f], one_sided ? &shared : nullptr, opt, w, out[f]);
   }
 }
 

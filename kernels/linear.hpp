@@ -13,7 +13,15 @@
 
 namespace pwas::kernels {
 
+/// Which of the two vectors every fit of a batch shares. The engine's scans share one: the exposure when the protein is
+/// the outcome, the outcome when it is the predictor.
+enum class LinearShared { kNone, kV, kY };
+
 struct LinearOptions {
+  /// kV / kY: the shared vector s's products with C come from the Gram downdate (s as one more column of the dropped
+  /// rows' Gram) and one pass per batch for C's over all rows, so the batch's lane pass carries only the other vector.
+  /// Any inputs give the same results as kNone up to rounding; the saving needs the fits to share s.
+  LinearShared shared = LinearShared::kNone;
   /// Below this reciprocal condition number of the equilibrated normal equations the fit is redone by
   /// column-pivoted Householder QR on the kept rows (normal equations lose ~log10(1/rcond) digits twice).
   double qr_rcond = 1e-5;
@@ -51,6 +59,7 @@ struct LinearWorkspace {
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;   // fallback for ill-conditioned designs
   LaneCross lanes;                                   // the cross-product pass of a batch (in its first workspace)
   Eigen::VectorXd v_copy, y_copy;                    // contiguous copies of strided inputs
+  Eigen::VectorXd cs0;  // [n_cov] LinearOptions::shared: C's0 over all rows for the batch (in its first workspace)
 };
 
 /// OLS of y on [C, v] over rows with keep[i] != 0, using only the covariate columns with active[j] != 0

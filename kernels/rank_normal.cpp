@@ -64,27 +64,39 @@ void radix_sort(std::vector<T>& a, std::vector<T>& tmp, std::uint64_t varying, K
   }
 }
 
-// Blom scores of the sorted run: ties (equal keys) get the score of their average rank. The probabilities go to
-// ws.p in sorted order, so that one vectorised qnorm_many call turns them into scores.
+// Blom scores of the sorted entries: ties (equal keys) get the score of their average rank, as R's rank(). Without
+// branches on the data (ties are common: NPX values carry 4 decimals): each entry's run of equal keys u and the runs'
+// ends come from one pass, the probabilities of the runs (fewer than the entries where there are ties) go to ws.p
+// for one vectorised qnorm_many call, and each entry takes its run's score.
 template <class T, class Key, class Index>
 void assign_scores(Eigen::Ref<Eigen::VectorXd> x, const std::vector<T>& a, Key key, Index index, RankWorkspace& ws) {
   const std::size_t n = a.size();
+  if (n == 0) return;
   const double denominator = static_cast<double>(n) + 0.25;
-  ws.p.resize(n);
-  ws.z.resize(n);
-  for (std::size_t first = 0; first < n;) {
-    std::size_t last = first;
-    while (last + 1 < n && key(a[last + 1]) == key(a[first])) ++last;
-    // r = the average of the 1-based ranks first+1..last+1 (as R computes it).
-    const double rank = 0.5 * static_cast<double>(first + last + 2);
-    for (std::size_t k = first; k <= last; ++k) ws.p[k] = rank;
-    first = last + 1;
+  ws.run.resize(n);
+  ws.p.resize(n);  // first the runs' ends (1-based ranks of their last entries), then their probabilities
+  std::uint32_t u = 0;
+  ws.run[0] = 0;
+  ws.p[0] = 1.0;
+  for (std::size_t k = 1; k < n; ++k) {
+    u += static_cast<std::uint32_t>(key(a[k]) != key(a[k - 1]));
+    ws.run[k] = u;
+    ws.p[u] = static_cast<double>(k + 1);
   }
-  // Blom: qnorm((r - 3/8) / (n + 1/4)), the division vectorised.
-  Eigen::Map<Eigen::ArrayXd> p(ws.p.data(), static_cast<Eigen::Index>(n));
-  p = (p - 0.375) / denominator;
-  qnorm_many(ws.p, ws.z);
-  for (std::size_t k = 0; k < n; ++k) x[index(a[k])] = ws.z[k];
+  const std::size_t n_runs = std::size_t{u} + 1;
+  // Run r holds the ranks end(r - 1) + 1 .. end(r): their average (end(r - 1) + 1 + end(r)) / 2 (as R computes it),
+  // then the Blom probability (r - 3/8) / (n + 1/4), the division vectorised.
+  double before = 0.0;
+  for (std::size_t r = 0; r < n_runs; ++r) {
+    const double end = ws.p[r];
+    ws.p[r] = 0.5 * (before + 1.0 + end);
+    before = end;
+  }
+  Eigen::Map<Eigen::ArrayXd> probability(ws.p.data(), static_cast<Eigen::Index>(n_runs));
+  probability = (probability - 0.375) / denominator;
+  ws.z.resize(n_runs);
+  qnorm_many(std::span<const double>(ws.p.data(), n_runs), ws.z);
+  for (std::size_t k = 0; k < n; ++k) x[index(a[k])] = ws.z[ws.run[k]];
 }
 
 }  // namespace
@@ -95,21 +107,25 @@ void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uin
   // Kept NaN entries stay NaN and are not ranked (R: rank(x, na.last = "keep")). Values that are exactly
   // float32 (all of them when read from the cohort file) are ranked by their 32-bit pattern, packed with
   // their index into one word.
-  ws.packed.clear();
+  // One pass without branches on the data: every entry is written, and the write position moves on for the kept ones.
+  const auto n = static_cast<std::size_t>(x.size());
+  ws.packed.resize(n);
+  std::size_t m = 0;
   bool all_float = true;
   std::uint64_t all_or = 0, all_and = ~std::uint64_t{0};
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    if (!keep[i] || std::isnan(x[i])) continue;
-    const auto f = static_cast<float>(x[i]);
-    if (static_cast<double>(f) != x[i]) {
-      all_float = false;
-      break;
-    }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double xi = x[static_cast<Eigen::Index>(i)];
+    const bool use = keep[i] != 0 && !std::isnan(xi);
+    const auto f = static_cast<float>(xi);
+    all_float = all_float && (!use || static_cast<double>(f) == xi);
     const std::uint64_t k = std::uint64_t{order_bits(f)} << 32;
-    all_or |= k;
-    all_and &= k;
-    ws.packed.push_back(k | static_cast<std::uint32_t>(i));
+    const std::uint64_t used = std::uint64_t{0} - static_cast<std::uint64_t>(use);  // all ones when kept
+    all_or |= k & used;
+    all_and &= k | ~used;
+    ws.packed[m] = k | static_cast<std::uint32_t>(i);
+    m += static_cast<std::size_t>(use);
   }
+  ws.packed.resize(m);
   if (all_float) {
     constexpr std::uint64_t kHigh = ~std::uint64_t{0} << 32;
     const auto key = [](std::uint64_t e) { return e & kHigh; };

@@ -246,6 +246,67 @@ TEST(LinearMask, QrPathWithMask) {
   expect_linear_mask_equals_reduced(c, v, active, true, "QR");
 }
 
+TEST(LinearBatch, SharedSideAgreesWithTwoSidedLanesAndIsBitIdenticalInAnyBatch) {
+  // LinearShared: the shared vector's products with C come from the Gram of the dropped rows (or of the kept rows,
+  // when fewer are kept) and one pass over all rows, instead of lanes. Checked with the shared vector NaN where no
+  // fit keeps a row and offset by 100 (its centring matters), against the two-sided lanes, for both sides.
+  const auto c = simulate_cohort(2000, 3, 0.15, 33);
+  const SharedDesign d = make_shared_design(c.raw);
+  const auto n = static_cast<std::size_t>(c.v.size());
+  const Eigen::VectorXd s = c.v.array() + 100.0;  // NaN where c.keep is 0
+  std::vector<Eigen::VectorXd> own(4, c.y_cont);
+  std::vector<std::vector<std::uint8_t>> keep(4, c.keep), active(4);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    for (std::size_t f = 1; f < 4; ++f) own[f](r) += 0.2 * static_cast<double>(f) * std::sin(static_cast<double>(i));
+    if (i % 3 == 1) keep[1][i] = 0;       // more rows dropped
+    if (i % 20 >= 7) keep[2][i] = 0;      // fewer kept than dropped: the kept rows' Gram
+  }
+  active[3].assign(static_cast<std::size_t>(c.raw.cols()), 1);
+  active[3][4] = 0;                      // a dummy column left out
+  for (const LinearShared side : {LinearShared::kV, LinearShared::kY}) {
+    LinearOptions shared_opt;
+    shared_opt.shared = side;
+    const bool v_shared = side == LinearShared::kV;
+    LinearWorkspace single;
+    std::vector<LinearFit> alone;
+    for (std::size_t f = 0; f < 4; ++f) {
+      const Eigen::VectorXd& v = v_shared ? s : own[f];
+      const Eigen::VectorXd& y = v_shared ? own[f] : s;
+      const LinearFit lanes = fit_linear(d, v, y, keep[f], active[f], single);
+      alone.push_back(fit_linear(d, v, y, keep[f], active[f], single, shared_opt));
+      const LinearFit& a = alone.back();
+      ASSERT_EQ(a.status, FitStatus::kOk) << f;
+      EXPECT_FALSE(a.used_qr) << f;
+      EXPECT_EQ(a.n_obs, lanes.n_obs);
+      for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
+        EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(lanes.beta(j))) << f << " " << j;
+        if (std::isnan(a.beta(j))) continue;
+        EXPECT_NEAR(a.beta(j), lanes.beta(j), 1e-11 * lanes.se(j)) << f << " " << j;
+        EXPECT_NEAR(a.se(j), lanes.se(j), 1e-11 * lanes.se(j)) << f << " " << j;
+      }
+    }
+    std::vector<LinearWorkspace> workspaces(kLanes);
+    for (const std::vector<std::size_t>& all : {std::vector<std::size_t>{0, 1, 2, 3}, {3, 2, 1, 0}, {2}})
+      for (const std::vector<std::size_t>& order : testing::lane_batches(all)) {
+        std::vector<const double*> vp, yp;
+        std::vector<std::span<const std::uint8_t>> kp, ap;
+        std::vector<LinearWorkspace*> wp;
+        for (const std::size_t f : order) {
+          vp.push_back(v_shared ? s.data() : own[f].data());
+          yp.push_back(v_shared ? own[f].data() : s.data());
+          kp.emplace_back(keep[f]);
+          ap.emplace_back(active[f]);
+          wp.push_back(&workspaces[wp.size()]);
+        }
+        const std::vector<LinearFit> batch = fit_linear_batch(d, vp, yp, kp, ap, wp, shared_opt);
+        for (std::size_t k = 0; k < order.size(); ++k)
+          testing::expect_same_estimates(alone[order[k]].beta, alone[order[k]].se, batch[k].beta, batch[k].se,
+                                         order[k]);
+      }
+  }
+}
+
 TEST(LinearBatch, EachFitIsBitIdenticalToItsSingleFitWhateverShareItsBatch) {
   // As LogisticBatch: fits that keep other rows, drop a column, take the QR path (v nearly collinear with a
   // covariate), or never start (constant, too few cases) give in any batch and lane what fit_linear gives alone.
