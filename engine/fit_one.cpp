@@ -58,7 +58,8 @@ kernels::LinearOptions linear_options(const FitPlan& plan) {
 void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   const bool has_protein = values != nullptr;
-  sc.keep.assign(static_cast<std::size_t>(n), 1);
+  if (has_protein) sc.keep.resize(static_cast<std::size_t>(n));  // every entry written below
+  else sc.keep.assign(static_cast<std::size_t>(n), 1);
   sc.protein.resize(n);
   if (has_protein) {
     for (Eigen::Index r = 0; r < n; ++r) {

@@ -61,8 +61,10 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
       std::vector<Eigen::Index> cols;
       for (Eigen::Index c = 0; c < block.cols(); ++c) {
         // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
-        const double missing = block.col(c).array().isNaN().cast<double>().sum() / std::max<Eigen::Index>(1, block.rows());
-        if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing > a.protein_max_missing) {
+        const auto missing = [&] {
+          return block.col(c).array().isNaN().cast<double>().sum() / static_cast<double>(std::max<Eigen::Index>(1, block.rows()));
+        };
+        if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing() > a.protein_max_missing) {
           dropped.push_back(first + c);
           continue;
         }
@@ -73,8 +75,13 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
       std::vector<std::vector<ProteinRows>> rows(plans.size());
       std::vector<double> block_max;
       if (!cols.empty()) {
-        Eigen::MatrixXf kept(block.rows(), static_cast<Eigen::Index>(cols.size()));   // [n_samples x kept]
-        for (std::size_t c = 0; c < cols.size(); ++c) kept.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
+        // [n_samples x kept]: the block itself unless QC dropped some of its proteins.
+        Eigen::MatrixXf kept_copy;
+        if (static_cast<Eigen::Index>(cols.size()) < block.cols()) {
+          kept_copy.resize(block.rows(), static_cast<Eigen::Index>(cols.size()));
+          for (std::size_t c = 0; c < cols.size(); ++c) kept_copy.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
+        }
+        const Eigen::MatrixXf& kept = kept_copy.size() > 0 ? kept_copy : block;
         BlockResampling br;
         if (resampling) {
           br.shared = shared;
