@@ -19,9 +19,9 @@ struct LevelTotals {
     int y_kind = 0;             // y: none, the plan's cox_events, another of its columns
     std::size_t n_rows = 0;
     LevelTally all;
-    // [group] the smallest nonzero count of rows, cases or non-cases (with y) over its levels: dropping fewer rows
-    // than this cannot empty any of them, so the group's all-row tally decides as its kept-row tally would.
-    std::vector<std::int64_t> floor;
+    // [group][level] the smallest nonzero count of its rows, cases or non-cases (with y): dropping fewer rows than
+    // this cannot empty it of any, so its all-row tally decides as its kept-row tally would.
+    std::vector<std::vector<std::int64_t>> floor;
   };
   static constexpr std::size_t kEntries = 8;
   std::vector<Entry> entries;   // most recently added last
@@ -36,34 +36,59 @@ LevelTally zero_tally(const FitPlan& plan) {
   return t;
 }
 
-// Adds sign (+1 / -1) for each row r with keep[r] == want to its level in every group (in `groups`, when not empty).
-// The rows are listed first without branches (a protein's missing rows are scattered: a branch per row mispredicts),
-// then each group's counts run over the list.
+// Adds sign (+1 / -1) for each row r with keep[r] == want to its level in every group; with `only` [group][level],
+// only rows at levels it marks. The rows are listed first without branches (a protein's missing rows are scattered:
+// a branch per row mispredicts; 8 kept rows at a time are skipped when dropped ones are wanted), then each group's
+// counts run over the list.
 void count_rows(const FitPlan& plan, const Eigen::VectorXd* y, const std::vector<std::uint8_t>& keep,
-                std::uint8_t want, std::int64_t sign, LevelTally& t, const std::vector<std::size_t>& groups = {}) {
+                std::uint8_t want, std::int64_t sign, LevelTally& t,
+                const std::vector<std::vector<std::uint8_t>>* only = nullptr) {
   thread_local std::vector<std::uint32_t> rows;
-  if (rows.size() < keep.size()) rows.resize(keep.size());
+  if (rows.size() < keep.size() + 8) rows.resize(keep.size() + 8);
   std::size_t m = 0;
-  for (std::size_t r = 0; r < keep.size(); ++r) {
-    rows[m] = static_cast<std::uint32_t>(r);
-    m += static_cast<std::size_t>((keep[r] != 0) == (want != 0));
+  constexpr std::uint64_t kAllOnes = 0x0101010101010101ULL;  // 8 kept rows (keep is 0/1)
+  for (std::size_t r = 0; r < keep.size();) {
+    if (want == 0 && r + 8 <= keep.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, keep.data() + r, sizeof word);
+      if (word == kAllOnes) {
+        r += 8;
+        continue;
+      }
+    }
+    const std::size_t end = std::min(keep.size(), r + 8);
+    for (; r < end; ++r) {
+      rows[m] = static_cast<std::uint32_t>(r);
+      m += static_cast<std::size_t>((keep[r] != 0) == (want != 0));
+    }
   }
-  const std::size_t n_groups = groups.empty() ? plan.groups.size() : groups.size();
-  for (std::size_t k = 0; k < n_groups; ++k) {
-    const std::size_t g = groups.empty() ? k : groups[k];
+  for (std::size_t g = 0; g < plan.groups.size(); ++g) {
     const std::int32_t* level = plan.groups[g].level_of_row.data();
     std::int64_t* n = t.n[g].data();
+    std::int64_t* cases = t.cases[g].data();
+    if (only != nullptr) {
+      // A few rare levels: a branch that is mostly not taken, and no chain of updates through the common levels.
+      const std::uint8_t* counted = (*only)[g].data();
+      if (std::find((*only)[g].begin(), (*only)[g].end(), 1) == (*only)[g].end()) continue;
+      for (std::size_t j = 0; j < m; ++j) {
+        const auto l = level[rows[j]];
+        if (counted[l] == 0) continue;
+        n[l] += sign;
+        if (y != nullptr && (*y)(static_cast<Eigen::Index>(rows[j])) == 1.0) cases[l] += sign;
+      }
+      continue;
+    }
     for (std::size_t j = 0; j < m; ++j) n[level[rows[j]]] += sign;
     if (y == nullptr) continue;
-    std::int64_t* cases = t.cases[g].data();
     for (std::size_t j = 0; j < m; ++j)
       cases[level[rows[j]]] += (*y)(static_cast<Eigen::Index>(rows[j])) == 1.0 ? sign : 0;
   }
 }
 
 // Kept rows and cases per level: the thread's cached all-row tally minus the dropped rows, or a count of the kept
-// rows. Cached, a group whose levels all have more rows, cases and non-cases (or none) than there are dropped rows
-// keeps its all-row tally: no level of it can be emptied, so guard_levels decides the same from either.
+// rows. Cached, only the levels with at most as many rows, cases or non-cases (counting those it has) as there are
+// dropped rows are counted; the others keep their all-row tallies. None of those can be emptied of rows, cases or
+// non-cases, so guard_levels decides the same from either.
 LevelTally tally(const FitPlan& plan, const Eigen::VectorXd* y, const std::vector<std::uint8_t>& keep, bool cached) {
   if (!cached) {
     LevelTally t = zero_tally(plan);
@@ -82,25 +107,32 @@ LevelTally tally(const FitPlan& plan, const Eigen::VectorXd* y, const std::vecto
     const std::vector<std::uint8_t> all(keep.size(), 1);
     count_rows(plan, y, all, 1, 1, e.all);
     for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-      std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
+      e.floor.emplace_back();
       for (std::size_t l = 0; l < e.all.n[g].size(); ++l) {
         const std::int64_t n = e.all.n[g][l], cases = e.all.cases[g][l];
+        std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
         for (const std::int64_t c : {n, y != nullptr ? cases : 0, y != nullptr ? n - cases : 0})
           if (c > 0) lowest = std::min(lowest, c);
+        e.floor.back().push_back(lowest);
       }
-      e.floor.push_back(lowest);
     }
     entries.push_back(std::move(e));
     it = entries.end() - 1;
   }
   std::int64_t n_dropped = 0;
   for (const std::uint8_t k : keep) n_dropped += k == 0 ? 1 : 0;
-  thread_local std::vector<std::size_t> groups;
-  groups.clear();
-  for (std::size_t g = 0; g < plan.groups.size(); ++g)
-    if (it->floor[g] <= n_dropped) groups.push_back(g);
+  thread_local std::vector<std::vector<std::uint8_t>> only;
+  only.resize(plan.groups.size());
+  bool any = false;
+  for (std::size_t g = 0; g < plan.groups.size(); ++g) {
+    only[g].resize(it->floor[g].size());
+    for (std::size_t l = 0; l < only[g].size(); ++l) {
+      only[g][l] = it->floor[g][l] <= n_dropped ? 1 : 0;
+      any = any || only[g][l] != 0;
+    }
+  }
   LevelTally t = it->all;
-  if (!groups.empty()) count_rows(plan, y, keep, 0, -1, t, groups);
+  if (any) count_rows(plan, y, keep, 0, -1, t, &only);
   return t;
 }
 
