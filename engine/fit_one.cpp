@@ -62,15 +62,17 @@ void prepare_protein(const FitPlan& plan, const float* values, const FitSettings
   else sc.keep.assign(static_cast<std::size_t>(n), 1);
   sc.protein.resize(n);
   if (has_protein) {
+    sc.protein_f32.resize(static_cast<std::size_t>(n));
     for (Eigen::Index r = 0; r < n; ++r) {
       const float x = values[plan.rows[static_cast<std::size_t>(r)]];
+      sc.protein_f32[static_cast<std::size_t>(r)] = x;
       sc.protein(r) = static_cast<double>(x);
       sc.keep[static_cast<std::size_t>(r)] = std::isnan(x) ? 0 : 1;
     }
   }
   auto transform = [&] {
     if (!has_protein) return;
-    if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.keep, sc.rank);
+    if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.protein_f32, sc.keep, sc.rank);
     else if (s.transform == io::ProteinTransform::kZscore) kernels::zscore(sc.protein, sc.keep);
   };
   // Cox: the rows of a level without events stay in R's fit (their coefficient runs to -infinity, their risk

@@ -32,6 +32,7 @@ struct FitSettings {
 /// Per-thread scratch, allocated once and reused for every fit the thread runs.
 struct FitScratch {
   Eigen::VectorXd protein;             // [n_rows]
+  std::vector<float> protein_f32;      // [n_rows] the protein as read, before its transform
   Eigen::VectorXd other;               // [n_rows]
   std::vector<std::uint8_t> keep;      // [n_rows]
   std::vector<std::uint8_t> active;    // [n_cov] covariate columns in this fit

@@ -28,4 +28,25 @@ using Lane = double __attribute__((vector_size(kLanes * sizeof(double))));
 /// Lane accumulators a loop may keep in registers: three quarters of the register file (the rest for operands).
 inline constexpr int kLaneAccumulators = kVectorRegisters * 3 / 4;
 
+/// Lane-sized vector of shuffle indices.
+using LaneIndex = long long __attribute__((vector_size(kLanes * sizeof(long long))));
+
+/// Transposes the kLanes x kLanes block r[0..kLanes) in registers: lane j of r[i] swaps with lane i of r[j]. Stage s
+/// swaps the s x s off-diagonal sub-blocks of each 2s x 2s block (log2 kLanes stages of two-input shuffles).
+inline void transpose_lanes(Lane* r) {
+  for (int s = 1; s < kLanes; s *= 2) {
+    LaneIndex lo, hi;
+    for (int j = 0; j < kLanes; ++j) {
+      lo[j] = (j & s) == 0 ? j : kLanes + j - s;
+      hi[j] = (j & s) == 0 ? j + s : kLanes + j;
+    }
+    for (int i = 0; i < kLanes; ++i)
+      if ((i & s) == 0) {
+        const Lane a = r[i], b = r[i + s];
+        r[i] = __builtin_shuffle(a, b, lo);
+        r[i + s] = __builtin_shuffle(a, b, hi);
+      }
+  }
+}
+
 }  // namespace pwas::kernels

@@ -148,6 +148,31 @@ void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uin
   assign_scores(x, ws.entries, key, [](const RankEntry& e) { return e.index; }, ws);
 }
 
+void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const float> values, std::span<const std::uint8_t> keep,
+                         RankWorkspace& ws) {
+  PWAS_ASSERT(static_cast<Eigen::Index>(keep.size()) == x.size() && static_cast<Eigen::Index>(values.size()) == x.size());
+  PWAS_ASSERT(x.size() < (Eigen::Index{1} << 32));
+  const std::size_t n = values.size();
+  ws.packed.resize(n);
+  std::size_t m = 0;
+  std::uint64_t all_or = 0, all_and = ~std::uint64_t{0};
+  for (std::size_t i = 0; i < n; ++i) {
+    const float f = values[i];
+    const bool use = keep[i] != 0 && !std::isnan(f);
+    const std::uint64_t k = std::uint64_t{order_bits(f)} << 32;
+    const std::uint64_t used = std::uint64_t{0} - static_cast<std::uint64_t>(use);
+    all_or |= k & used;
+    all_and &= k | ~used;
+    ws.packed[m] = k | static_cast<std::uint32_t>(i);
+    m += static_cast<std::size_t>(use);
+  }
+  ws.packed.resize(m);
+  constexpr std::uint64_t kHigh = ~std::uint64_t{0} << 32;
+  const auto key = [](std::uint64_t e) { return e & kHigh; };
+  radix_sort(ws.packed, ws.packed_tmp, (all_or ^ all_and) & kHigh, key);
+  assign_scores(x, ws.packed, key, [](std::uint64_t e) { return static_cast<std::uint32_t>(e); }, ws);
+}
+
 void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uint8_t> keep) {
   RankWorkspace ws;
   rank_inverse_normal(x, keep, ws);

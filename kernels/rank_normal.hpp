@@ -25,6 +25,11 @@ struct RankWorkspace {
 /// r = average rank among the n kept values (ties averaged, as R's rank()). Other entries are left as they are.
 void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uint8_t> keep, RankWorkspace& ws);
 
+/// As above for x that holds the float32 values `values` [x.size()] on its kept entries (the cohort's proteins): they
+/// are ranked from `values` directly, by their 32-bit patterns.
+void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const float> values, std::span<const std::uint8_t> keep,
+                         RankWorkspace& ws);
+
 /// As above with a workspace of its own (allocates).
 void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const std::uint8_t> keep);
 

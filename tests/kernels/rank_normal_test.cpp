@@ -57,7 +57,7 @@ Eigen::VectorXd reference_rin(Eigen::VectorXd x, const std::vector<std::uint8_t>
   return x;
 }
 
-TEST(RankNormal, RadixSortEqualsComparisonSortBitForBit) {
+TEST(RankNormal, RadixSortEqualsComparisonSortBitForBitFromDoublesAndFloats) {
   std::mt19937_64 gen(5);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
@@ -82,11 +82,22 @@ TEST(RankNormal, RadixSortEqualsComparisonSortBitForBit) {
       const Eigen::VectorXd expected = reference_rin(x, keep);
       Eigen::VectorXd got = x;
       rank_inverse_normal(got, keep, ws);
+      // Values that are float32 also through the overload that ranks the float32 values themselves (the engine's).
+      Eigen::VectorXd got_f32 = x;
+      std::vector<float> values(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = static_cast<float>(x(i));
+      if (kind != 0) rank_inverse_normal(got_f32, values, keep, ws);
       for (int i = 0; i < n; ++i) {
         if (std::isnan(expected(i))) {
           EXPECT_TRUE(std::isnan(got(i))) << n << " " << kind << " " << i;
+          if (kind != 0) {
+            EXPECT_TRUE(std::isnan(got_f32(i))) << n << " " << kind << " " << i;
+          }
         } else {
           EXPECT_EQ(got(i), expected(i)) << n << " " << kind << " " << i;
+          if (kind != 0) {
+            EXPECT_EQ(got_f32(i), expected(i)) << n << " " << kind << " " << i;
+          }
         }
       }
     }
