@@ -57,6 +57,7 @@ struct Moments {
   double sum_dv = 0.0, sum_dy = 0.0;   // sums of the centred values (rounding residue, ~0)
   double svv = 0.0, svy = 0.0, syy = 0.0;
   bool v_constant = false, y_constant = false;
+  int unstored = -1;                   // the column of ws.dvy not written (0 = v, 1 = y; -1: both are there)
 };
 
 // kLanes rows at a time as one vector (kernels/lanes.hpp): the kept mask, and values with the dropped rows' (possibly
@@ -82,7 +83,7 @@ double lane_sum(Lane x) {
 // (0 on dropped rows, whose v and y, possibly NaN, are never read again). kLanes rows per step with selects, not
 // branches; the partial sums are reduced in one fixed order, so a result does not depend on anything but the input.
 Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
-                        std::span<const std::uint8_t> keep, LinearWorkspace& ws) {
+                        std::span<const std::uint8_t> keep, int unstored, LinearWorkspace& ws) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   const Index n = v.size();
   const double* vp = v.data();
@@ -153,8 +154,8 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
     const KeepMask k = load_keep(kp + i0);
     const Lane a = k ? load_kept(vp + i0, k) - m.mean_v : Lane{};
     const Lane b = k ? load_kept(yp + i0, k) - m.mean_y : Lane{};
-    std::memcpy(dv + i0, &a, sizeof a);
-    std::memcpy(dy + i0, &b, sizeof b);
+    if (unstored != 0) std::memcpy(dv + i0, &a, sizeof a);
+    if (unstored != 1) std::memcpy(dy + i0, &b, sizeof b);
     s_dv += a;
     s_dy += b;
     svv += a * a;
@@ -177,7 +178,18 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
   m.svv = lane_sum(svv);
   m.svy = lane_sum(svy);
   m.syy = lane_sum(syy);
+  m.unstored = unstored;
   return m;
+}
+
+// Stores the column of ws.dvy that centred_moments left out (mo.unstored; x is v or y accordingly), as it would have.
+void store_centred(const Eigen::VectorXd::ConstMapType& x, std::span<const std::uint8_t> keep, Moments& mo,
+                   LinearWorkspace& ws) {
+  if (mo.unstored < 0) return;
+  const double mean = mo.unstored == 0 ? mo.mean_v : mo.mean_y;
+  double* out = ws.dvy.col(mo.unstored).data();
+  for (Index i = 0; i < x.size(); ++i) out[i] = keep[static_cast<std::size_t>(i)] ? x[i] - mean : 0.0;
+  mo.unstored = -1;
 }
 
 // The Gram (lower triangle into ws.b) and column sums (ws.colsum) of the rows of C that are wanted: the dropped
@@ -321,8 +333,8 @@ bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const 
 // A fit up to its cross products: the active columns (ws.cols), the centred v and y (ws.dvy) and their moments.
 // Returns false with fit.status set when the fit cannot run.
 bool set_up(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
-            std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active, LinearWorkspace& ws,
-            Moments& mo, LinearFit& fit) {
+            std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active, int unstored,
+            LinearWorkspace& ws, Moments& mo, LinearFit& fit) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   PWAS_ASSERT(v.size() == n && y.size() == n && static_cast<Index>(keep.size()) == n);
@@ -340,7 +352,7 @@ bool set_up(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::R
   fit.se = Eigen::VectorXd::Constant(pc + 1, kNaN);
   fit.sigma2 = kNaN;
 
-  mo = centred_moments(v, y, keep, ws);
+  mo = centred_moments(v, y, keep, unstored, ws);
   fit.n_obs = static_cast<int>(mo.n_obs);
   fit.df_residual = static_cast<int>(mo.n_obs - p_active);
   if (mo.n_obs <= p_active) {
@@ -358,6 +370,7 @@ bool set_up(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::R
 // The batch's shared vector (LinearShared): s0 = s - s_mean (0 where s is not finite: such rows are never kept), C's0 over all rows, and which
 // column of ws.cross / ws.dvy it is (0 = v, 1 = y).
 struct SharedSide {
+  const double* s = nullptr;   // as given [n_samples]
   const double* s0 = nullptr;
   const double* cs0 = nullptr;
   double s_mean = 0.0;
@@ -366,8 +379,12 @@ struct SharedSide {
 
 // The rest of a fit after set_up, with ws.cross [row stride x 2] = C'[dv dy] over the kept rows (but for the shared
 // side's column, filled here): the kept-row Gram, the centred normal equations and their solution (or the pivoted QR).
-void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, const Moments& mo, const SharedSide* shared,
+void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, Moments mo, const SharedSide* shared,
             const LinearOptions& opt, LinearWorkspace& ws, LinearFit& fit) {
+  // The shared side's centred values, which only the residual and QR paths below read.
+  const auto store_shared = [&] {
+    if (shared != nullptr) store_centred(Eigen::VectorXd::ConstMapType(shared->s, d.n_samples()), keep, mo, ws);
+  };
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   const Index q = static_cast<Index>(ws.cols.size());
@@ -431,6 +448,7 @@ void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, const Mom
         double rss = mo.syy - ws.coef.dot(ws.rhs);
         if (!(rss > kRssRecompute * mo.syy)) {
           // e_i = dy_i - sum_j (c_ij - m_j) b_j - dv_i b_v over the kept rows.
+          store_shared();
           ws.w.setZero(n);
           double shift = 0.0;
           for (Index k = 0; k + 1 < q; ++k) {
@@ -452,6 +470,7 @@ void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, const Mom
     }
   }
   // Ill-conditioned or cancellation-prone: pivoted QR on the kept rows decides rank and solves.
+  store_shared();
   if (!fit_by_qr(d, keep, mo, gk, mo.mean_y, opt, ws, fit)) {
     fit.used_qr = true;
     fit.status = FitStatus::kSingular;
@@ -466,12 +485,15 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
   PWAS_ASSERT(n_fits >= 1 && n_fits <= static_cast<std::size_t>(kLanes) && y.size() == n_fits &&
               keep.size() == n_fits && active.size() == n_fits && ws.size() == n_fits && out.size() == n_fits);
   const Index n = d.n_samples();
+  const bool one_sided = opt.shared != LinearShared::kNone;
+  SharedSide shared;
+  if (one_sided) shared.side = opt.shared == LinearShared::kV ? 0 : 1;
   Moments mo[kLanes];
   bool live[kLanes];
   bool any = false;
   for (std::size_t f = 0; f < n_fits; ++f) {
     const Eigen::Map<const Eigen::VectorXd> vf(v[f], n), yf(y[f], n);
-    live[f] = set_up(d, vf, yf, keep[f], active[f], *ws[f], mo[f], out[f]);
+    live[f] = set_up(d, vf, yf, keep[f], active[f], one_sided ? shared.side : -1, *ws[f], mo[f], out[f]);
     any = any || live[f];
   }
   if (!any) return;
@@ -481,12 +503,10 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
   if (lc.a.size() != static_cast<std::size_t>(n) || lc.dense_a.size() != static_cast<std::size_t>(d.z_rows.cols()) ||
       lc.level_a.size() != static_cast<std::size_t>(d.level_rows))
     lc.resize(d);
-  const bool one_sided = opt.shared != LinearShared::kNone;
-  SharedSide shared;
   if (one_sided) {
-    shared.side = opt.shared == LinearShared::kV ? 0 : 1;
     const double* s = shared.side == 0 ? v[0] : y[0];
     for (std::size_t f = 1; f < n_fits; ++f) PWAS_ASSERT((shared.side == 0 ? v[f] : y[f]) == s);
+    shared.s = s;
     shared.s_mean = finite_mean(s, n);
     for (Index i = 0; i < n; ++i) lc.s[static_cast<std::size_t>(i)] = std::isfinite(s[i]) ? s[i] - shared.s_mean : 0.0;
     shared.s0 = lc.s.data();

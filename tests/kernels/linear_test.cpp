@@ -254,13 +254,15 @@ TEST(LinearBatch, SharedSideAgreesWithTwoSidedLanesAndIsBitIdenticalInAnyBatch) 
   const SharedDesign d = make_shared_design(c.raw);
   const auto n = static_cast<std::size_t>(c.v.size());
   const Eigen::VectorXd s = c.v.array() + 100.0;  // NaN where c.keep is 0
-  std::vector<Eigen::VectorXd> own(4, c.y_cont);
-  std::vector<std::vector<std::uint8_t>> keep(4, c.keep), active(4);
+  std::vector<Eigen::VectorXd> own(5, c.y_cont);
+  std::vector<std::vector<std::uint8_t>> keep(5, c.keep), active(5);
   for (std::size_t i = 0; i < n; ++i) {
     const auto r = static_cast<Eigen::Index>(i);
     for (std::size_t f = 1; f < 4; ++f) own[f](r) += 0.2 * static_cast<double>(f) * std::sin(static_cast<double>(i));
     if (i % 3 == 1) keep[1][i] = 0;       // more rows dropped
     if (i % 20 >= 7) keep[2][i] = 0;      // fewer kept than dropped: the kept rows' Gram
+    // Nearly age: as v the QR fallback, as y the residuals recomputed (RSS below 1e-3 of the total).
+    if (c.keep[i]) own[4](r) = c.raw(r, 1) + 1e-7 * std::sin(static_cast<double>(i));
   }
   active[3].assign(static_cast<std::size_t>(c.raw.cols()), 1);
   active[3][4] = 0;                      // a dummy column left out
@@ -270,14 +272,15 @@ TEST(LinearBatch, SharedSideAgreesWithTwoSidedLanesAndIsBitIdenticalInAnyBatch) 
     const bool v_shared = side == LinearShared::kV;
     LinearWorkspace single;
     std::vector<LinearFit> alone;
-    for (std::size_t f = 0; f < 4; ++f) {
+    for (std::size_t f = 0; f < 5; ++f) {
       const Eigen::VectorXd& v = v_shared ? s : own[f];
       const Eigen::VectorXd& y = v_shared ? own[f] : s;
       const LinearFit lanes = fit_linear(d, v, y, keep[f], active[f], single);
       alone.push_back(fit_linear(d, v, y, keep[f], active[f], single, shared_opt));
       const LinearFit& a = alone.back();
       ASSERT_EQ(a.status, FitStatus::kOk) << f;
-      EXPECT_FALSE(a.used_qr) << f;
+      EXPECT_EQ(a.used_qr, f == 4 && !v_shared) << f;
+      EXPECT_EQ(a.used_qr, lanes.used_qr) << f;
       EXPECT_EQ(a.n_obs, lanes.n_obs);
       for (Eigen::Index j = 0; j < a.beta.size(); ++j) {
         EXPECT_EQ(std::isnan(a.beta(j)), std::isnan(lanes.beta(j))) << f << " " << j;
@@ -287,7 +290,7 @@ TEST(LinearBatch, SharedSideAgreesWithTwoSidedLanesAndIsBitIdenticalInAnyBatch) 
       }
     }
     std::vector<LinearWorkspace> workspaces(kLanes);
-    for (const std::vector<std::size_t>& all : {std::vector<std::size_t>{0, 1, 2, 3}, {3, 2, 1, 0}, {2}})
+    for (const std::vector<std::size_t>& all : {std::vector<std::size_t>{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2}, {4}})
       for (const std::vector<std::size_t>& order : testing::lane_batches(all)) {
         std::vector<const double*> vp, yp;
         std::vector<std::span<const std::uint8_t>> kp, ap;
