@@ -47,9 +47,11 @@ void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double d
   }
 }
 
-kernels::LinearOptions linear_options(const FitPlan& plan) {
+kernels::LinearOptions linear_options(const FitPlan& plan, const FitSettings& s) {
   // The side that is not the protein is the same vector for every fit: its products come from the Gram downdate.
+  // Only the predictor's row is reported unless report = "all" (every beta is kept for the resampling).
   kernels::LinearOptions opt;
+  opt.all_se = s.report != io::ReportTerms::kPredictor;
   if (plan.protein_outcome != plan.protein_predictor)
     opt.shared = plan.protein_outcome ? kernels::LinearShared::kV : kernels::LinearShared::kY;
   return opt;
@@ -266,7 +268,7 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
       se = std::move(f.se);
     }
   } else {
-    kernels::LinearFit f = kernels::fit_linear(plan.design, v, y, sc.keep, sc.active, sc.linear, linear_options(plan));
+    kernels::LinearFit f = kernels::fit_linear(plan.design, v, y, sc.keep, sc.active, sc.linear, linear_options(plan, s));
     status = f.status;
     df = f.df_residual;
     beta = std::move(f.beta);
@@ -313,7 +315,7 @@ std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span
       ws.push_back(&x.linear);
     }
     std::vector<kernels::LinearFit> fits =
-        kernels::fit_linear_batch(plan.design, v, y, keep, active, ws, linear_options(plan));
+        kernels::fit_linear_batch(plan.design, v, y, keep, active, ws, linear_options(plan, s));
     for (std::size_t f = 0; f < n_fits; ++f) {
       kernels::LinearFit& fit = fits[f];
       out[f] = term_rows(plan, std::move(bases[f]), fit.status, fit.beta, fit.se, fit.df_residual, false, s, sc[f]);

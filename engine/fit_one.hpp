@@ -52,8 +52,9 @@ io::ResultRow blank_row(const FitPlan& plan, const std::string& protein);
 /// Fills the statistics of one term: Wald t with df (linear) or z (logistic), CI as R's confint.lm / confint.default.
 void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double df);
 
-/// The linear kernel's options for the plan's fits (kernels::LinearShared: the side that is not the protein).
-kernels::LinearOptions linear_options(const FitPlan& plan);
+/// The linear kernel's options for the plan's fits (kernels::LinearShared: the side that is not the protein; the
+/// covariates' SEs only when they are reported).
+kernels::LinearOptions linear_options(const FitPlan& plan, const FitSettings& s);
 
 /// Fills sc.protein (transformed on its kept rows), sc.keep and sc.active for the protein column `values` (cohort
 /// order, NaN = missing; null when the plan has no protein): complete cases, level guard, then the transform.

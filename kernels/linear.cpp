@@ -259,6 +259,16 @@ void finish_estimates(double mean_y, double rss, LinearWorkspace& ws, LinearFit&
   fit.status = FitStatus::kOk;
 }
 
+// As finish_estimates with only v's SE: inv_vv = the v entry of the inverse of the centred normal matrix.
+void finish_v_only(double mean_y, double rss, double inv_vv, LinearWorkspace& ws, LinearFit& fit) {
+  const Index q = ws.coef.size();
+  fit.sigma2 = rss / static_cast<double>(fit.df_residual);
+  for (Index j = 0; j < q; ++j) fit.beta(ws.cols[j]) = ws.coef(j);
+  fit.beta(0) = mean_y - ws.offset.dot(ws.coef);
+  fit.se(ws.cols[q - 1]) = std::sqrt(fit.sigma2 * inv_vv);
+  fit.status = FitStatus::kOk;
+}
+
 // Column-pivoted Householder QR on the gathered, exactly centred, unit-norm kept rows. Returns false
 // when the design is rank-deficient. ws.offset must hold the kept means of the raw columns; the exact
 // recentring adds its residue to them.
@@ -437,9 +447,16 @@ void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, Moments m
     const double norm_s = norm1(ws.cov);
     ws.llt.compute(ws.cov);
     if (ws.llt.info() == Eigen::Success) {
-      ws.cov.setIdentity(q, q);
-      ws.llt.solveInPlace(ws.cov);
-      const double rcond = 1.0 / (norm_s * norm1(ws.cov));
+      // The inverse (every SE, and the exact rcond) unless only v's SE is wanted and the estimate is far from the
+      // threshold.
+      const double estimate = opt.all_se ? 0.0 : ws.llt.rcond();
+      const bool inverse = opt.all_se || estimate < 10.0 * opt.qr_rcond;
+      double rcond = estimate;
+      if (inverse) {
+        ws.cov.setIdentity(q, q);
+        ws.llt.solveInPlace(ws.cov);
+        rcond = 1.0 / (norm_s * norm1(ws.cov));
+      }
       if (rcond >= opt.qr_rcond) {
         ws.coef.resize(q);
         ws.coef = ws.scale.cwiseProduct(ws.rhs);
@@ -462,6 +479,11 @@ void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, Moments m
               const double e = ws.dvy(i, 1) - (ws.w(i) - shift) - ws.dvy(i, 0) * bv;
               rss += e * e;
             }
+        }
+        if (!inverse) {
+          const double l_vv = ws.llt.matrixL()(q - 1, q - 1);
+          finish_v_only(mo.mean_y, rss, ws.scale(q - 1) * ws.scale(q - 1) / (l_vv * l_vv), ws, fit);
+          return;
         }
         ws.cov = ws.scale.asDiagonal() * ws.cov * ws.scale.asDiagonal();
         finish_estimates(mo.mean_y, rss, ws, fit);

@@ -22,6 +22,10 @@ struct LinearOptions {
   /// rows' Gram) and one pass per batch for C's over all rows, so the batch's lane pass carries only the other vector.
   /// Any inputs give the same results as kNone up to rounding; the saving needs the fits to share s.
   LinearShared shared = LinearShared::kNone;
+  /// false: the SE of v only (the other SEs NaN; every beta is still there). The normal equations' inverse is then
+  /// formed only when the Cholesky factor's condition estimate is within 10x of qr_rcond, where the exact rcond
+  /// decides as with true; otherwise v's variance is sigma2 / L_vv^2 with v ordered last.
+  bool all_se = true;
   /// Below this reciprocal condition number of the equilibrated normal equations the fit is redone by
   /// column-pivoted Householder QR on the kept rows (normal equations lose ~log10(1/rcond) digits twice).
   double qr_rcond = 1e-5;
@@ -31,7 +35,7 @@ struct LinearOptions {
 
 /// Estimates in the ORIGINAL parametrisation of [raw C, v]: index 0 = intercept, 1..n_cov-1 = covariates,
 /// n_cov = the varying column v. beta, se and sigma2 are NaN unless status is kOk; beta and se are NaN for
-/// the covariate columns a fit's `active` mask leaves out.
+/// the covariate columns a fit's `active` mask leaves out, and se for all but v without LinearOptions::all_se.
 struct LinearFit {
   Eigen::VectorXd beta;     // [n_cov + 1]
   Eigen::VectorXd se;       // [n_cov + 1]

@@ -246,6 +246,34 @@ TEST(LinearMask, QrPathWithMask) {
   expect_linear_mask_equals_reduced(c, v, active, true, "QR");
 }
 
+TEST(Linear, PredictorSeOnlyMatchesTheFullInverse) {
+  // LinearOptions::all_se = false: v's SE from the Cholesky factor, the same betas, the same path (normal equations
+  // or QR) as with every SE, here on a well-conditioned fit and on one nearly collinear with age (QR).
+  const auto c = simulate_cohort(1500, 3, 0.1, 41);
+  const SharedDesign d = make_shared_design(c.raw);
+  Eigen::VectorXd nearly_age = c.v;
+  const Eigen::VectorXd* cases[] = {&c.v, &nearly_age};
+  for (Eigen::Index i = 0; i < nearly_age.size(); ++i)
+    if (c.keep[static_cast<std::size_t>(i)]) nearly_age(i) = c.raw(i, 1) + 1e-7 * std::cos(static_cast<double>(i));
+  LinearOptions v_only;
+  v_only.all_se = false;
+  LinearWorkspace ws;
+  for (const Eigen::VectorXd* v : cases) {
+    const LinearFit all = fit_linear(d, *v, c.y_cont, c.keep, {}, ws);
+    const LinearFit one = fit_linear(d, *v, c.y_cont, c.keep, {}, ws, v_only);
+    ASSERT_EQ(all.status, FitStatus::kOk);
+    ASSERT_EQ(one.status, FitStatus::kOk);
+    EXPECT_EQ(all.used_qr, one.used_qr);
+    EXPECT_EQ(all.used_qr, v == &nearly_age);
+    const Eigen::Index last = all.beta.size() - 1;
+    for (Eigen::Index j = 0; j <= last; ++j) EXPECT_EQ(all.beta(j), one.beta(j)) << j;
+    EXPECT_NEAR(one.se(last), all.se(last), 1e-13 * all.se(last));
+    if (!one.used_qr) {
+      for (Eigen::Index j = 0; j < last; ++j) EXPECT_TRUE(std::isnan(one.se(j))) << j;
+    }
+  }
+}
+
 TEST(LinearBatch, SharedSideAgreesWithTwoSidedLanesAndIsBitIdenticalInAnyBatch) {
   // LinearShared: the shared vector's products with C come from the Gram of the dropped rows (or of the kept rows,
   // when fewer are kept) and one pass over all rows, instead of lanes. Checked with the shared vector NaN where no
