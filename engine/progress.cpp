@@ -34,7 +34,11 @@ void ProgressReporter::begin(const std::string& label, std::int64_t total, std::
 }
 
 void ProgressReporter::end() {
-  if (!running_.exchange(false)) return;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!running_.exchange(false)) return;
+  }
+  wake_.notify_all();   // the thread returns now, not at its next 100 ms tick (that wait ended every run)
   thread_.join();
   report(true);
 }
@@ -42,8 +46,9 @@ void ProgressReporter::end() {
 void ProgressReporter::loop() {
   const double tick = terminal_ ? 0.5 : interval_s_;
   auto last = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
   while (running_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return !running_; })) break;
     const auto now = std::chrono::steady_clock::now();
     if (std::chrono::duration<double>(now - last).count() < tick) continue;
     last = now;

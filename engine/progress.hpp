@@ -2,7 +2,9 @@
 // Rank 0's view of the whole job's progress: proteins done across all ranks (counted from the checkpoint blocks
 // every rank writes), rate and ETA. A bar on a terminal; a log line every few seconds in batch jobs.
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -35,6 +37,8 @@ class ProgressReporter {
   const CheckpointStore* store_ = nullptr;
   std::chrono::steady_clock::time_point start_;
   std::atomic<bool> running_{false};
+  std::mutex mutex_;                 // with wake_: end() wakes the thread at once instead of after its next tick
+  std::condition_variable wake_;
   std::thread thread_;
 };
 
