@@ -196,7 +196,12 @@ void check_full_rank(const Eigen::MatrixXd& c, const std::vector<std::string>& n
     const double norm = scaled.col(j).norm();
     if (norm > 0) scaled.col(j) /= norm;
   }
-  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(scaled);
+  // The pivoted QR of R from a blocked Householder QR of the n x p block (X = QR: the same column norms at every
+  // pivoting step, so the same rank and pivots up to rounding). Pivoted QR on the n rows directly is unblocked
+  // (matrix-vector passes over all n rows per column): ~60 ms per plan at the study's 37,000 x 64.
+  const Eigen::HouseholderQR<Eigen::MatrixXd> blocked(scaled);
+  const Eigen::MatrixXd r = blocked.matrixQR().topRows(scaled.cols()).triangularView<Eigen::Upper>();
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(r);
   qr.setThreshold(1e-9);
   if (qr.rank() == scaled.cols()) return;
   std::vector<std::string> aliased;
