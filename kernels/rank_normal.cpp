@@ -31,23 +31,16 @@ std::uint32_t order_bits(float v) {
 // digits of at most 11 bits, all histograms from one pass. Values read from float32 differ in at most 32
 // bits and sort in 3 passes over 8-byte elements; std::sort of (value, index) pairs, mostly mispredicted
 // branches, took ~3 ms at n = 42,000.
+constexpr int kMaxDigits = (64 + kMaxDigitBits - 1) / kMaxDigitBits;
+using DigitCounts = std::array<std::array<std::uint32_t, std::size_t{1} << kMaxDigitBits>, kMaxDigits>;
+
+// The LSD passes of radix_sort over digits of `bits` bits from bit `lo`, given every digit's histogram in `count`
+// (consumed).
 template <class T, class Key>
-void radix_sort(std::vector<T>& a, std::vector<T>& tmp, std::uint64_t varying, Key key) {
+void radix_passes(std::vector<T>& a, std::vector<T>& tmp, int lo, int bits, int n_digits, DigitCounts& count, Key key) {
   const std::size_t n = a.size();
-  if (varying == 0 || n < 2) return;
-  const int lo = std::countr_zero(varying);
-  const int hi = 64 - std::countl_zero(varying);
-  const int n_digits = (hi - lo + kMaxDigitBits - 1) / kMaxDigitBits;
-  const int bits = (hi - lo + n_digits - 1) / n_digits;
   const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
   const std::size_t buckets = std::size_t{1} << bits;
-  constexpr int kMaxDigits = (64 + kMaxDigitBits - 1) / kMaxDigitBits;
-  std::array<std::array<std::uint32_t, std::size_t{1} << kMaxDigitBits>, kMaxDigits> count;
-  for (int d = 0; d < n_digits; ++d) std::fill(count[d].begin(), count[d].begin() + buckets, 0u);
-  for (const T& e : a) {
-    const std::uint64_t k = key(e);
-    for (int d = 0; d < n_digits; ++d) ++count[d][(k >> (lo + d * bits)) & mask];
-  }
   tmp.resize(n);
   for (int d = 0; d < n_digits; ++d) {
     auto& c = count[d];
@@ -62,6 +55,29 @@ void radix_sort(std::vector<T>& a, std::vector<T>& tmp, std::uint64_t varying, K
     for (const T& e : a) tmp[c[(key(e) >> shift) & mask]++] = e;
     a.swap(tmp);
   }
+}
+
+// Stable LSD radix sort of `a` by key(a[t]) over only the bits in which the keys differ (`varying`), in
+// digits of at most 11 bits, all histograms from one pass. Values read from float32 differ in at most 32
+// bits and sort in 3 passes over 8-byte elements; std::sort of (value, index) pairs, mostly mispredicted
+// branches, took ~3 ms at n = 42,000.
+template <class T, class Key>
+void radix_sort(std::vector<T>& a, std::vector<T>& tmp, std::uint64_t varying, Key key) {
+  const std::size_t n = a.size();
+  if (varying == 0 || n < 2) return;
+  const int lo = std::countr_zero(varying);
+  const int hi = 64 - std::countl_zero(varying);
+  const int n_digits = (hi - lo + kMaxDigitBits - 1) / kMaxDigitBits;
+  const int bits = (hi - lo + n_digits - 1) / n_digits;
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  const std::size_t buckets = std::size_t{1} << bits;
+  DigitCounts count;
+  for (int d = 0; d < n_digits; ++d) std::fill(count[d].begin(), count[d].begin() + buckets, 0u);
+  for (const T& e : a) {
+    const std::uint64_t k = key(e);
+    for (int d = 0; d < n_digits; ++d) ++count[d][(k >> (lo + d * bits)) & mask];
+  }
+  radix_passes(a, tmp, lo, bits, n_digits, count, key);
 }
 
 // Blom scores of the sorted entries: ties (equal keys) get the score of their average rank, as R's rank(). Without
@@ -152,24 +168,31 @@ void rank_inverse_normal(Eigen::Ref<Eigen::VectorXd> x, std::span<const float> v
                          RankWorkspace& ws) {
   PWAS_ASSERT(static_cast<Eigen::Index>(keep.size()) == x.size() && static_cast<Eigen::Index>(values.size()) == x.size());
   PWAS_ASSERT(x.size() < (Eigen::Index{1} << 32));
+  // The 32-bit keys in 3 digits of 11 bits (the top one 10), their histograms counted while packing: one pass over
+  // the data fewer than radix_sort's.
+  constexpr int kLo = 32, kBits = 11, kDigits = 3;
+  constexpr std::uint64_t kMask = (std::uint64_t{1} << kBits) - 1;
+  static_assert(kDigits * kBits >= 32 && kBits <= kMaxDigitBits);
+  thread_local DigitCounts count;
+  for (int d = 0; d < kDigits; ++d) std::fill(count[d].begin(), count[d].begin() + (kMask + 1), 0u);
   const std::size_t n = values.size();
   ws.packed.resize(n);
   std::size_t m = 0;
-  std::uint64_t all_or = 0, all_and = ~std::uint64_t{0};
   for (std::size_t i = 0; i < n; ++i) {
     const float f = values[i];
     const bool use = keep[i] != 0 && !std::isnan(f);
     const std::uint64_t k = std::uint64_t{order_bits(f)} << 32;
-    const std::uint64_t used = std::uint64_t{0} - static_cast<std::uint64_t>(use);
-    all_or |= k & used;
-    all_and &= k | ~used;
+    const auto add = static_cast<std::uint32_t>(use);
+    count[0][(k >> kLo) & kMask] += add;
+    count[1][(k >> (kLo + kBits)) & kMask] += add;
+    count[2][(k >> (kLo + 2 * kBits)) & kMask] += add;
     ws.packed[m] = k | static_cast<std::uint32_t>(i);
     m += static_cast<std::size_t>(use);
   }
   ws.packed.resize(m);
   constexpr std::uint64_t kHigh = ~std::uint64_t{0} << 32;
   const auto key = [](std::uint64_t e) { return e & kHigh; };
-  radix_sort(ws.packed, ws.packed_tmp, (all_or ^ all_and) & kHigh, key);
+  if (m >= 2) radix_passes(ws.packed, ws.packed_tmp, kLo, kBits, kDigits, count, key);
   assign_scores(x, ws.packed, key, [](std::uint64_t e) { return static_cast<std::uint32_t>(e); }, ws);
 }
 
