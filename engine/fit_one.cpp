@@ -57,9 +57,9 @@ kernels::LinearOptions linear_options(const FitPlan& plan, const FitSettings& s)
   return opt;
 }
 
-void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc) {
+void prepare_protein(const FitPlan& plan, io::ProteinColumn values, const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
-  const bool has_protein = values != nullptr;
+  const bool has_protein = static_cast<bool>(values);
   if (has_protein) sc.keep.resize(static_cast<std::size_t>(n));  // every entry written below
   else sc.keep.assign(static_cast<std::size_t>(n), 1);
   sc.protein.resize(n);
@@ -236,7 +236,7 @@ std::vector<io::ResultRow> term_rows(const FitPlan& plan, io::ResultRow base, ke
 
 }  // namespace
 
-std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
+std::vector<io::ResultRow> fit_one(const FitPlan& plan, io::ProteinColumn values, const std::string& protein_name,
                                    const FitSettings& s, FitScratch& sc) {
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   prepare_protein(plan, values, s, sc);
@@ -280,7 +280,7 @@ std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, con
 namespace {
 
 // prepare_protein, then the protein's blank row with OBS_CT (a batch's first step for every fit).
-io::ResultRow prepared_row(const FitPlan& plan, const float* values, const std::string& name, const FitSettings& s,
+io::ResultRow prepared_row(const FitPlan& plan, io::ProteinColumn values, const std::string& name, const FitSettings& s,
                            FitScratch& x) {
   prepare_protein(plan, values, s, x);
   io::ResultRow base = blank_row(plan, name);
@@ -292,7 +292,7 @@ io::ResultRow prepared_row(const FitPlan& plan, const float* values, const std::
 
 }  // namespace
 
-std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
+std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const io::ProteinColumn> values,
                                                   std::span<const std::string* const> names, const FitSettings& s,
                                                   std::span<FitScratch> sc) {
   const std::size_t n_fits = values.size();

@@ -9,6 +9,7 @@
 
 #include "engine/design.hpp"
 #include "io/config.hpp"
+#include "io/protein_block.hpp"
 #include "io/results.hpp"
 #include "kernels/cox.hpp"
 #include "kernels/linear.hpp"
@@ -57,19 +58,19 @@ void fill_term(io::ResultRow& r, double beta, double se, bool logistic, double d
 kernels::LinearOptions linear_options(const FitPlan& plan, const FitSettings& s);
 
 /// Fills sc.protein (transformed on its kept rows), sc.keep and sc.active for the protein column `values` (cohort
-/// order, NaN = missing; null when the plan has no protein): complete cases, level guard, then the transform.
-void prepare_protein(const FitPlan& plan, const float* values, const FitSettings& s, FitScratch& sc);
+/// order, NaN = missing; empty when the plan has no protein): complete cases, level guard, then the transform.
+void prepare_protein(const FitPlan& plan, io::ProteinColumn values, const FitSettings& s, FitScratch& sc);
 
-/// Fits `plan` with the protein column `values` (cohort order, NaN = missing; null when the plan has no protein)
+/// Fits `plan` with the protein column `values` (cohort order, NaN = missing; empty when the plan has no protein)
 /// and returns its rows (one, or one per term with report = "all"). Failures become ERRCODEs, never exceptions.
-std::vector<io::ResultRow> fit_one(const FitPlan& plan, const float* values, const std::string& protein_name,
+std::vector<io::ResultRow> fit_one(const FitPlan& plan, io::ProteinColumn values, const std::string& protein_name,
                                    const FitSettings& s, FitScratch& scratch);
 
 /// fit_one for up to kernels::kLanes protein columns of one plan (values[f], names[f], scratch sc[f]); returns the
 /// rows of each. Logistic fits with the protein as predictor run as one kernels::fit_logistic_batch, linear fits with
 /// a protein as one kernels::fit_linear_batch, Cox fits of a protein as one kernels::fit_cox_batch (in sc[0]'s
 /// workspace), whose results are bit-identical to fit_one's; others run one by one.
-std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const float* const> values,
+std::vector<std::vector<io::ResultRow>> fit_batch(const FitPlan& plan, std::span<const io::ProteinColumn> values,
                                                   std::span<const std::string* const> names, const FitSettings& s,
                                                   std::span<FitScratch> sc);
 

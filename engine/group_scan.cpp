@@ -230,7 +230,7 @@ void write_resampling_columns(const FitPlan& plan, const ResampleShared& sh, con
 namespace {
 
 void scan_group(const FitPlan& plan, const ResampleShared* sh, const io::ResamplingConfig* rc, const FitSettings& s,
-                const Eigen::MatrixXf& values, const std::vector<std::int64_t>& ids,
+                const io::ProteinBlock& values, const std::vector<std::int64_t>& ids,
                 const std::vector<std::string>& names, ResampleBlock* block, Index first,
                 std::vector<Member>& members, std::vector<ProteinRows>& out) {
   const auto& d = plan.design;
@@ -248,11 +248,11 @@ void scan_group(const FitPlan& plan, const ResampleShared* sh, const io::Resampl
     ProteinRows& slot = out[js];
     slot.protein = ids[js];
     if (fast_plan) {
-      prepare_protein(plan, values.col(m.j).data(), s, m.sc);
+      prepare_protein(plan, values.column(m.j), s, m.sc);
       m.fast = fwl_eligible(plan, m) && m.proj.prepare(d, m.sc.keep, m.sc.active, {}, &d.gram);
     }
     if (!m.fast) {
-      slot.rows = fit_one(plan, values.col(m.j).data(), names[js], s, m.sc);
+      slot.rows = fit_one(plan, values.column(m.j), names[js], s, m.sc);
       if (!resampling || m.sc.status != kernels::FitStatus::kOk) continue;
       if (!linear) block->fit_beta[js] = m.sc.beta;
       const std::span<const double> w0 = linear ? std::span<const double>()
@@ -275,7 +275,7 @@ void scan_group(const FitPlan& plan, const ResampleShared* sh, const io::Resampl
     const auto js = static_cast<std::size_t>(m->j);
     if (m->fast && !fwl_fit(plan, *m, names[js], out[js].rows)) {
       m->fast = false;
-      out[js].rows = fit_one(plan, values.col(m->j).data(), names[js], s, m->sc);
+      out[js].rows = fit_one(plan, values.column(m->j), names[js], s, m->sc);
       if (m->sc.status == kernels::FitStatus::kOk) m->beta = m->sc.beta(d.n_cov());
     }
     if (m->sc.status == kernels::FitStatus::kOk) live.push_back(m);
@@ -295,7 +295,7 @@ bool uses_group_scan(const FitSettings& s, const FitPlan& plan, bool resampling)
 }
 
 std::vector<std::vector<ProteinRows>> scan_block_grouped(const std::vector<FitPlan>& plans, const FitSettings& s,
-                                                         const Eigen::MatrixXf& values,
+                                                         const io::ProteinBlock& values,
                                                          const std::vector<std::int64_t>& ids,
                                                          const std::vector<std::string>& names, int threads,
                                                          BlockResampling* br) {

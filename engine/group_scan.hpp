@@ -20,7 +20,7 @@ bool uses_group_scan(const FitSettings& s, const FitPlan& plan, bool resampling)
 /// Like scan_block: `values` [n_samples x k] is the block as read, `ids`/`names` [k]; returns [plan][j], the same
 /// for any thread count. `br` (may be null) receives the resampling columns.
 std::vector<std::vector<ProteinRows>> scan_block_grouped(const std::vector<FitPlan>& plans, const FitSettings& s,
-                                                         const Eigen::MatrixXf& values,
+                                                         const io::ProteinBlock& values,
                                                          const std::vector<std::int64_t>& ids,
                                                          const std::vector<std::string>& names, int threads,
                                                          BlockResampling* br);

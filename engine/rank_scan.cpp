@@ -1,6 +1,7 @@
 #include "engine/rank_scan.hpp"
 
 #include <chrono>
+#include <cmath>
 
 #include "engine/group_scan.hpp"
 #include "engine/scan.hpp"
@@ -54,15 +55,18 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
         ++j;
       const std::int64_t first = proteins[static_cast<std::size_t>(i)];
       auto t0 = Clock::now();
-      const Eigen::MatrixXf block = reader.read_proteins(first, j - i);   // [n_samples x (j - i)]
+      const io::ProteinBlock block = reader.proteins(first, j - i);   // [n_samples x (j - i)]
       read_s += seconds_since(t0);
       std::vector<std::int64_t> ids, dropped;
       std::vector<std::string> names;
-      std::vector<Eigen::Index> cols;
-      for (Eigen::Index c = 0; c < block.cols(); ++c) {
+      std::vector<std::int64_t> cols;
+      for (std::int64_t c = 0; c < block.cols(); ++c) {
         // Normally QC ran before partitioning (from /proteins/n_observed); older cohort files are checked here.
         const auto missing = [&] {
-          return block.col(c).array().isNaN().cast<double>().sum() / static_cast<double>(std::max<Eigen::Index>(1, block.rows()));
+          const io::ProteinColumn x = block.column(c);
+          std::int64_t nan = 0;
+          for (std::int64_t r = 0; r < block.rows(); ++r) nan += std::isnan(x[r]) ? 1 : 0;
+          return static_cast<double>(nan) / static_cast<double>(std::max<std::int64_t>(1, block.rows()));
         };
         if (meta.proteins[static_cast<std::size_t>(first + c)].n_observed < 0 && missing() > a.protein_max_missing) {
           dropped.push_back(first + c);
@@ -75,13 +79,8 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
       std::vector<std::vector<ProteinRows>> rows(plans.size());
       std::vector<double> block_max;
       if (!cols.empty()) {
-        // [n_samples x kept]: the block itself unless QC dropped some of its proteins.
-        Eigen::MatrixXf kept_copy;
-        if (static_cast<Eigen::Index>(cols.size()) < block.cols()) {
-          kept_copy.resize(block.rows(), static_cast<Eigen::Index>(cols.size()));
-          for (std::size_t c = 0; c < cols.size(); ++c) kept_copy.col(static_cast<Eigen::Index>(c)) = block.col(cols[c]);
-        }
-        const Eigen::MatrixXf& kept = kept_copy.size() > 0 ? kept_copy : block;
+        // [n_samples x kept]: views of the proteins QC kept.
+        const io::ProteinBlock kept = block.select(cols);
         BlockResampling br;
         if (resampling) {
           br.shared = shared;

@@ -219,8 +219,9 @@ int run_config(const RunOptions& opt, Comm& comm) {
 
   io::CohortReader reader(cfg.cohort);
   const io::CohortMeta& meta = reader.meta();
-  if (log) (*log)("cohort {}: {} samples x {} proteins, {} participant columns", cfg.cohort, meta.n_samples(),
-                  meta.n_proteins(), meta.columns.size());
+  if (log) (*log)("cohort {}: {} samples x {} proteins, {} participant columns; protein matrix {}", cfg.cohort,
+                  meta.n_samples(), meta.n_proteins(), meta.columns.size(),
+                  reader.mapped() ? "mapped into memory" : "read through HDF5 (compressed or chunked across samples)");
   if (root) check_fingerprint(cfg.out, fingerprint(cfg, meta), opt.resume);
   comm.barrier();
   ProgressReporter progress(log, root && !opt.quiet && isatty(2), 10.0);
@@ -380,7 +381,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
     } else if (root) {
       FitScratch scratch;
       for (const auto& plan : plans)
-        for (auto& r : fit_one(plan, nullptr, "", settings, scratch)) table.rows.push_back(std::move(r));
+        for (auto& r : fit_one(plan, {}, "", settings, scratch)) table.rows.push_back(std::move(r));
     }
     if (!root) continue;
     if (!dropped.empty()) {

@@ -18,7 +18,7 @@ int resolve_threads(int requested) {
 #endif
 }
 
-std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const Eigen::MatrixXf& block,
+std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const io::ProteinBlock& block,
                                                  const std::vector<std::int64_t>& proteins,
                                                  const std::vector<std::string>& names, const FitSettings& s,
                                                  int n_threads) {
@@ -34,7 +34,7 @@ std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& pla
 #pragma omp parallel num_threads(n_threads)
   {
     std::vector<FitScratch> scratch(static_cast<std::size_t>(lanes));
-    std::vector<const float*> values;
+    std::vector<io::ProteinColumn> values;
     std::vector<const std::string*> batch_names;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t task = 0; task < n_batches * n_plans; ++task) {
@@ -45,7 +45,7 @@ std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& pla
         values.clear();
         batch_names.clear();
         for (std::int64_t j = first; j < last; ++j) {
-          values.push_back(block.col(j).data());
+          values.push_back(block.column(j));
           batch_names.push_back(&names[static_cast<std::size_t>(j)]);
         }
         auto rows = fit_batch(plans[static_cast<std::size_t>(p)], values, batch_names, s, scratch);

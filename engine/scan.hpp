@@ -20,7 +20,7 @@ struct ProteinRows {
 
 /// Fits every plan for each protein column of `block` [n_samples x k]; `proteins` [k] holds their cohort indices
 /// and `names` [k] their names. Returns [plan][j] in block order, independent of the thread count.
-std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const Eigen::MatrixXf& block,
+std::vector<std::vector<ProteinRows>> scan_block(const std::vector<FitPlan>& plans, const io::ProteinBlock& block,
                                                  const std::vector<std::int64_t>& proteins,
                                                  const std::vector<std::string>& names, const FitSettings& s,
                                                  int n_threads);

@@ -14,6 +14,7 @@
 
 #include "io/error.hpp"
 #include "io/h5_util.hpp"
+#include "io/npx_map.hpp"
 
 namespace pwas::io {
 
@@ -259,6 +260,7 @@ struct CohortReader::Impl {
   Id file;
   Id npx;
   ChunkShape chunk;  // of /proteins/npx ({n, 1} when not chunked)
+  std::shared_ptr<const NpxMap> map;  // the matrix mapped into memory, when its layout allows
   CohortMeta meta;
 
   [[noreturn]] void fail(const std::string& object, const std::string& what) const {
@@ -403,7 +405,7 @@ struct CohortReader::Impl {
   }
 };
 
-CohortReader::CohortReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+CohortReader::CohortReader(const std::string& path, bool map_proteins) : impl_(std::make_unique<Impl>()) {
   const h5::QuietErrors quiet;
   Impl& r = *impl_;
   r.path = path;
@@ -435,6 +437,7 @@ CohortReader::CohortReader(const std::string& path) : impl_(std::make_unique<Imp
   const Id dapl = dataset_access(chunk);
   const std::vector<hsize_t> npx_dims{n, p};
   r.npx = r.open_dataset("/proteins/npx", H5T_FLOAT, &npx_dims, dapl.get());
+  if (map_proteins) r.map = NpxMap::open(path, r.npx.get(), static_cast<std::int64_t>(n), static_cast<std::int64_t>(p));
   r.read_participants();
 }
 
@@ -444,6 +447,20 @@ CohortReader::~CohortReader() {
 }
 
 const CohortMeta& CohortReader::meta() const { return impl_->meta; }
+
+bool CohortReader::mapped() const { return impl_->map != nullptr; }
+
+ProteinBlock CohortReader::proteins(std::int64_t first, std::int64_t count) const {
+  const Impl& r = *impl_;
+  if (r.map == nullptr) return ProteinBlock::from_matrix(read_proteins(first, count));
+  const auto p = static_cast<std::int64_t>(r.meta.n_proteins());
+  if (first < 0 || count < 0 || first + count > p)
+    throw std::out_of_range(fmt::format("CohortReader::proteins({}, {}): the cohort has {} proteins", first, count, p));
+  std::vector<ProteinColumn> columns;
+  columns.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t j = first; j < first + count; ++j) columns.push_back(r.map->column(j));
+  return {static_cast<std::int64_t>(r.meta.n_samples()), std::move(columns), r.map};
+}
 
 Eigen::MatrixXf CohortReader::read_proteins(std::int64_t first, std::int64_t count) const {
   const Impl& r = *impl_;

@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "io/cohort.hpp"
+#include "io/protein_block.hpp"
 
 namespace pwas::io {
 
@@ -38,13 +39,18 @@ class CohortWriter {
 /// Read-only access to a cohort file; throws InputError (naming file and dataset) on a malformed file.
 class CohortReader {
  public:
-  explicit CohortReader(const std::string& path);
+  /// map_proteins: map the protein matrix into memory where its layout allows (io/npx_map.hpp).
+  explicit CohortReader(const std::string& path, bool map_proteins = true);
   ~CohortReader();
   CohortReader(const CohortReader&) = delete;
   CohortReader& operator=(const CohortReader&) = delete;
   const CohortMeta& meta() const;
   /// Proteins [first, first + count) for all samples, NaN = missing.
   Eigen::MatrixXf read_proteins(std::int64_t first, std::int64_t count) const;  // [n_samples x count]
+  /// The same proteins as a block of columns: views into the mapped file where it is mapped, else read_proteins.
+  ProteinBlock proteins(std::int64_t first, std::int64_t count) const;
+  /// Whether the protein matrix is mapped into memory.
+  bool mapped() const;
 
  private:
   struct Impl;

@@ -105,6 +105,40 @@ TEST(CohortH5, RoundTripsMetaAndEveryBlockOfProteins) {
   }
 }
 
+bool same(const ProteinBlock& a, const Eigen::MatrixXf& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
+  for (Eigen::Index j = 0; j < b.cols(); ++j)
+    for (Eigen::Index i = 0; i < b.rows(); ++i)
+      if (!(a(i, j) == b(i, j) || (std::isnan(a(i, j)) && std::isnan(b(i, j))))) return false;
+  return true;
+}
+
+// The mapped matrix (uncompressed chunks) and HDF5's reads (compressed, or mapping turned off) give the same blocks,
+// the last chunk a partial one (13 proteins, 3 per chunk), and a block outlives its reader.
+TEST(CohortH5, MappedProteinsAreTheProteinsHdf5Reads) {
+  for (const int deflate : {0, 1}) {
+    TempDir dir;
+    const Eigen::MatrixXf x = small_matrix(50, 13);
+    const std::string path = write_cohort(dir, small_meta(50, 13), x, {deflate, 600});
+    for (const bool map : {true, false}) {
+      ProteinBlock kept;
+      {
+        const CohortReader r(path, map);
+        EXPECT_EQ(r.mapped(), map && deflate == 0) << deflate;
+        for (std::int64_t first = 0; first < 13; ++first)
+          for (std::int64_t count = 0; first + count <= 13; count += 4)
+            EXPECT_TRUE(same(r.proteins(first, count), x.middleCols(first, count))) << first << " " << count;
+        EXPECT_THROW(r.proteins(10, 4), std::out_of_range);
+        kept = r.proteins(5, 8).select(std::vector<int>{7, 0, 3});
+      }
+      ASSERT_EQ(kept.cols(), 3);
+      EXPECT_TRUE(same(kept.select(std::vector<int>{1}), x.col(5)));
+      EXPECT_TRUE(same(kept.select(std::vector<int>{2}), x.col(8)));
+      EXPECT_TRUE(same(kept.select(std::vector<int>{0}), x.col(12)));
+    }
+  }
+}
+
 TEST(CohortH5, ChunksSpanAllSamplesAndAFewProteins) {
   TempDir dir;
   const std::string path = dir.path("c.h5");
