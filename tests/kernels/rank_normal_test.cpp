@@ -61,8 +61,8 @@ TEST(RankNormal, RadixSortEqualsComparisonSortBitForBitFromDoublesAndFloats) {
   std::mt19937_64 gen(5);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
-  RankWorkspace ws;  // reused across sizes and both paths
-  for (const int n : {0, 1, 2, 3, 17, 1000, 20000}) {
+  RankWorkspace ws;  // reused across sizes (growing and shrinking: its buffers only grow) and both paths
+  for (const int n : {0, 1, 2, 3, 17, 1000, 20000, 999, 18, 3}) {
     for (const int kind : {0, 1, 2, 3}) {  // doubles; float32 values; coarse ties; a single repeated value
       Eigen::VectorXd x(n);
       std::vector<std::uint8_t> keep(static_cast<std::size_t>(n));
