@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <set>
@@ -189,9 +190,8 @@ void drop_separated_levels(const io::AnalysisConfig& a, const std::vector<const 
   }
 }
 
-/// Throws when the covariate block is rank-deficient, naming the aliased terms.
-void check_full_rank(const Eigen::MatrixXd& c, const std::vector<std::string>& names, const io::AnalysisConfig& a) {
-  Eigen::MatrixXd scaled = c;
+/// Throws when the covariate block `scaled` (c, consumed) is rank-deficient, naming the aliased terms.
+void check_full_rank(Eigen::MatrixXd scaled, const std::vector<std::string>& names, const io::AnalysisConfig& a) {
   for (Eigen::Index j = 0; j < scaled.cols(); ++j) {
     const double norm = scaled.col(j).norm();
     if (norm > 0) scaled.col(j) /= norm;
@@ -275,7 +275,7 @@ SampleSelection select_samples(const io::CohortMeta& meta, const io::AnalysisCon
 }
 
 FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, const SampleSelection& sel,
-                   const std::string& outcome, const std::string& predictor) {
+                   const std::string& outcome, const std::string& predictor, int threads) {
   FitPlan p;
   p.outcome = outcome;
   p.predictor = predictor;
@@ -358,8 +358,29 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
                                  "not more than the {} design columns", a.source, a.name, outcome, predictor, n_rows,
                                  cols.size()));
   Eigen::MatrixXd c(n_rows, static_cast<Eigen::Index>(cols.size()));
-  for (std::size_t j = 0; j < cols.size(); ++j) c.col(static_cast<Eigen::Index>(j)) = cols[j];
-  if (n_rows > c.cols()) check_full_rank(c, names, a);
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    c.col(static_cast<Eigen::Index>(j)) = cols[j];
+    cols[j] = Eigen::VectorXd();
+  }
+  // The rank check (a QR of a copy of the block) and the shared design are independent: with two threads they run
+  // side by side (~50 and ~45 ms at the study's 37,000 x 64). A rank error still comes before any later one.
+  std::exception_ptr rank_error;
+  kernels::SharedDesign design;
+#pragma omp parallel sections num_threads(threads > 1 ? 2 : 1)
+  {
+#pragma omp section
+    {
+      try {
+        if (n_rows > c.cols()) check_full_rank(c, names, a);
+      } catch (...) {
+        rank_error = std::current_exception();
+      }
+    }
+#pragma omp section
+    design = kernels::make_shared_design(c);
+  }
+  if (rank_error) std::rethrow_exception(rank_error);
+  c = Eigen::MatrixXd();
 
   auto gather = [&](const io::Column& col) {
     Eigen::VectorXd v(n_rows);
@@ -382,7 +403,7 @@ FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, cons
   if (cox) fill_survival(p, surv, strata, outcome);
   p.terms = names;
   p.terms.push_back(p.protein_predictor ? std::string(io::kProteinWord) : predictor);
-  p.design = kernels::make_shared_design(std::move(c));
+  p.design = std::move(design);
 
   if (cox) prepare_cox(p, a.ties);
   if (a.model == io::ModelKind::kLogistic && n_rows > p.design.n_cov() && p.n_cases > 0 && p.n_cases < n_rows) {

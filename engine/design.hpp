@@ -64,8 +64,9 @@ SampleSelection select_samples(const io::CohortMeta& meta, const io::AnalysisCon
 
 /// Builds the plan for one outcome × predictor pair; throws InputError for unknown columns, a non-binary
 /// logistic outcome, a survival outcome or stratum of the wrong kind, or covariates that are collinear on the
-/// analysis samples. For Cox, `outcome` is the name of one of the analysis' survival outcomes.
+/// analysis samples. For Cox, `outcome` is the name of one of the analysis' survival outcomes. With threads > 1 the
+/// rank check runs beside the shared design's set-up.
 FitPlan build_plan(const io::CohortMeta& meta, const io::AnalysisConfig& a, const SampleSelection& sel,
-                   const std::string& outcome, const std::string& predictor);
+                   const std::string& outcome, const std::string& predictor, int threads = 1);
 
 }  // namespace pwas::engine

@@ -234,7 +234,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
     auto& plans = all_plans.emplace_back();
     for (const auto& o : a.outcomes)
       for (const auto& p : a.predictors) {
-        plans.push_back(build_plan(meta, a, sel, o, p));
+        plans.push_back(build_plan(meta, a, sel, o, p, threads));
         if (log)
           for (const auto& l : plans.back().log) (*log)("analysis {} [{} ~ {}]: {}", a.name, o, p, l);
         if (log) (*log)("analysis {} [{} ~ {}]: design {} rows x {} columns", a.name, o, p, plans.back().rows.size(),
