@@ -65,11 +65,21 @@ void prepare_protein(const FitPlan& plan, io::ProteinColumn values, const FitSet
   sc.protein.resize(n);
   if (has_protein) {
     sc.protein_f32.resize(static_cast<std::size_t>(n));
+    // Raw pointers (stores through the vectors' own would make the compiler reload their data pointers every row),
+    // and the column's values fetched ahead: a mapped column is strided, often not yet in any cache.
+    const std::int64_t* rows = plan.rows.data();
+    const float* from = values.data;
+    const std::int64_t stride = values.stride;
+    float* f32 = sc.protein_f32.data();
+    double* x64 = sc.protein.data();
+    std::uint8_t* keep = sc.keep.data();
+    constexpr Eigen::Index kAhead = 96;
     for (Eigen::Index r = 0; r < n; ++r) {
-      const float x = values[plan.rows[static_cast<std::size_t>(r)]];
-      sc.protein_f32[static_cast<std::size_t>(r)] = x;
-      sc.protein(r) = static_cast<double>(x);
-      sc.keep[static_cast<std::size_t>(r)] = std::isnan(x) ? 0 : 1;
+      if (r + kAhead < n) __builtin_prefetch(from + rows[r + kAhead] * stride, 0, 0);
+      const float x = from[rows[r] * stride];
+      f32[r] = x;
+      x64[r] = static_cast<double>(x);
+      keep[r] = std::isnan(x) ? 0 : 1;
     }
   }
   auto transform = [&] {

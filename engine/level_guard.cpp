@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/row_list.hpp"
+
 namespace pwas::engine {
 namespace {
 
@@ -37,31 +39,14 @@ LevelTally zero_tally(const FitPlan& plan) {
 }
 
 // Adds sign (+1 / -1) for each row r with keep[r] == want to its level in every group; with `only` [group][level],
-// only rows at levels it marks. The rows are listed first without branches (a protein's missing rows are scattered:
-// a branch per row mispredicts; 8 kept rows at a time are skipped when dropped ones are wanted), then each group's
-// counts run over the list.
+// only rows at levels it marks. The rows are listed first (kernels::list_rows: a protein's missing rows are
+// scattered, and a branch per row mispredicts), then each group's counts run over the list.
 void count_rows(const FitPlan& plan, const Eigen::VectorXd* y, const std::vector<std::uint8_t>& keep,
                 std::uint8_t want, std::int64_t sign, LevelTally& t,
                 const std::vector<std::vector<std::uint8_t>>* only = nullptr) {
   thread_local std::vector<std::uint32_t> rows;
-  if (rows.size() < keep.size() + 8) rows.resize(keep.size() + 8);
-  std::size_t m = 0;
-  constexpr std::uint64_t kAllOnes = 0x0101010101010101ULL;  // 8 kept rows (keep is 0/1)
-  for (std::size_t r = 0; r < keep.size();) {
-    if (want == 0 && r + 8 <= keep.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, keep.data() + r, sizeof word);
-      if (word == kAllOnes) {
-        r += 8;
-        continue;
-      }
-    }
-    const std::size_t end = std::min(keep.size(), r + 8);
-    for (; r < end; ++r) {
-      rows[m] = static_cast<std::uint32_t>(r);
-      m += static_cast<std::size_t>((keep[r] != 0) == (want != 0));
-    }
-  }
+  if (rows.size() < keep.size()) rows.resize(keep.size());
+  const std::size_t m = kernels::list_rows(std::span<const std::uint8_t>(keep), want != 0, rows.data());
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {
     const std::int32_t* level = plan.groups[g].level_of_row.data();
     std::int64_t* n = t.n[g].data();

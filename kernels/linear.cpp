@@ -10,6 +10,7 @@
 #include "kernels/gram.hpp"
 #include "kernels/level_gram.hpp"
 #include "kernels/lane_cross.hpp"
+#include "kernels/row_list.hpp"
 
 // The fit works in the parametrisation centred at the kept-row means: with x~_j = x_j - mean_kept(x_j)
 // and y~ = y - ybar, the intercept decouples (1'x~_j = 0), so y~ is regressed on the q = p - 1 centred
@@ -205,15 +206,9 @@ void gram_rows(const SharedDesign& d, std::span<const std::uint8_t> keep, bool g
   const Index nd = d.n_dense();
   const Index nz = s0 != nullptr ? nd + 1 : nd;
   const Index zstride = d.z_rows.cols();
-  // The wanted rows' indices without branches (which mispredict on a protein's scattered missing rows): every index
-  // is written, and the write position moves on for the wanted ones.
+  // The wanted rows' indices (list_rows: few mispredicted branches on a protein's scattered missing rows).
   if (ws.gather.size() < static_cast<std::size_t>(n)) ws.gather.resize(static_cast<std::size_t>(n));
-  std::size_t m = 0;
-  const auto want = static_cast<std::uint8_t>(gram_of_dropped ? 0 : 1);
-  for (Index i = 0; i < n; ++i) {
-    ws.gather[m] = i;
-    m += static_cast<std::size_t>(static_cast<std::uint8_t>(keep[i] != 0) == want);
-  }
+  const std::size_t m = list_rows(keep, !gram_of_dropped, ws.gather.data());
   if (ws.block.rows() != kBlock || ws.block.cols() != zstride) ws.block.setZero(kBlock, zstride);
   if (ws.ones.size() != kBlock) ws.ones.setOnes(kBlock);
   level_gram_reset(d, kBlock, ws.gram);
