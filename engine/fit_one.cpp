@@ -57,20 +57,32 @@ kernels::LinearOptions linear_options(const FitPlan& plan, const FitSettings& s)
   return opt;
 }
 
+namespace {
+
+// The scratch of one protein's transform: the values as read, before it, and the rank workspace. One per thread, not
+// per FitScratch: a batch prepares its proteins one after another, so one set stays in cache where kLanes would not.
+struct TransformScratch {
+  std::vector<float> protein_f32;  // [n_rows]
+  kernels::RankWorkspace rank;
+};
+
+}  // namespace
+
 void prepare_protein(const FitPlan& plan, io::ProteinColumn values, const FitSettings& s, FitScratch& sc) {
+  thread_local TransformScratch ts;
   const auto n = static_cast<Eigen::Index>(plan.rows.size());
   const bool has_protein = static_cast<bool>(values);
   if (has_protein) sc.keep.resize(static_cast<std::size_t>(n));  // every entry written below
   else sc.keep.assign(static_cast<std::size_t>(n), 1);
   sc.protein.resize(n);
   if (has_protein) {
-    sc.protein_f32.resize(static_cast<std::size_t>(n));
+    ts.protein_f32.resize(static_cast<std::size_t>(n));
     // Raw pointers (stores through the vectors' own would make the compiler reload their data pointers every row),
     // and the column's values fetched ahead: a mapped column is strided, often not yet in any cache.
     const std::int64_t* rows = plan.rows.data();
     const float* from = values.data;
     const std::int64_t stride = values.stride;
-    float* f32 = sc.protein_f32.data();
+    float* f32 = ts.protein_f32.data();
     double* x64 = sc.protein.data();
     std::uint8_t* keep = sc.keep.data();
     constexpr Eigen::Index kAhead = 96;
@@ -84,7 +96,7 @@ void prepare_protein(const FitPlan& plan, io::ProteinColumn values, const FitSet
   }
   auto transform = [&] {
     if (!has_protein) return;
-    if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, sc.protein_f32, sc.keep, sc.rank);
+    if (s.transform == io::ProteinTransform::kRin) kernels::rank_inverse_normal(sc.protein, ts.protein_f32, sc.keep, ts.rank);
     else if (s.transform == io::ProteinTransform::kZscore) kernels::zscore(sc.protein, sc.keep);
   };
   // Cox: the rows of a level without events stay in R's fit (their coefficient runs to -infinity, their risk

@@ -33,14 +33,12 @@ struct FitSettings {
 /// Per-thread scratch, allocated once and reused for every fit the thread runs.
 struct FitScratch {
   Eigen::VectorXd protein;             // [n_rows]
-  std::vector<float> protein_f32;      // [n_rows] the protein as read, before its transform
   Eigen::VectorXd other;               // [n_rows]
   std::vector<std::uint8_t> keep;      // [n_rows]
   std::vector<std::uint8_t> active;    // [n_cov] covariate columns in this fit
   kernels::LinearWorkspace linear;
   kernels::LogisticWorkspace logistic;
   kernels::CoxWorkspace cox;
-  kernels::RankWorkspace rank;         // the protein's rank-inverse-normal transform
   // The last fit, for the resampling that follows it on the same thread (engine/resample_column.cpp).
   Eigen::VectorXd beta;                // [n_cov + 1] all coefficients (NaN unless status is kOk)
   kernels::FitStatus status = kernels::FitStatus::kOk;
