@@ -58,7 +58,7 @@ struct Moments {
   double sum_dv = 0.0, sum_dy = 0.0;   // sums of the centred values (rounding residue, ~0)
   double svv = 0.0, svy = 0.0, syy = 0.0;
   bool v_constant = false, y_constant = false;
-  int unstored = -1;                   // the column of ws.dvy not written (0 = v, 1 = y; -1: both are there)
+  unsigned unstored = 0;               // the columns of ws.dvy not written yet (bit 0: v, bit 1: y)
 };
 
 // kLanes rows at a time as one vector (kernels/lanes.hpp): the kept mask, and values with the dropped rows' (possibly
@@ -84,7 +84,7 @@ double lane_sum(Lane x) {
 // (0 on dropped rows, whose v and y, possibly NaN, are never read again). kLanes rows per step with selects, not
 // branches; the partial sums are reduced in one fixed order, so a result does not depend on anything but the input.
 Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
-                        std::span<const std::uint8_t> keep, int unstored, LinearWorkspace& ws) {
+                        std::span<const std::uint8_t> keep, unsigned unstored, LinearWorkspace& ws) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   const Index n = v.size();
   const double* vp = v.data();
@@ -155,8 +155,8 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
     const KeepMask k = load_keep(kp + i0);
     const Lane a = k ? load_kept(vp + i0, k) - m.mean_v : Lane{};
     const Lane b = k ? load_kept(yp + i0, k) - m.mean_y : Lane{};
-    if (unstored != 0) std::memcpy(dv + i0, &a, sizeof a);
-    if (unstored != 1) std::memcpy(dy + i0, &b, sizeof b);
+    if ((unstored & 1U) == 0) std::memcpy(dv + i0, &a, sizeof a);
+    if ((unstored & 2U) == 0) std::memcpy(dy + i0, &b, sizeof b);
     s_dv += a;
     s_dy += b;
     svv += a * a;
@@ -166,8 +166,8 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
   for (Index i = n_body; i < n; ++i) {
     const Index j = i - n_body;
     const double a = kp[i] ? vp[i] - m.mean_v : 0.0, b = kp[i] ? yp[i] - m.mean_y : 0.0;
-    dv[i] = a;
-    dy[i] = b;
+    if ((unstored & 1U) == 0) dv[i] = a;
+    if ((unstored & 2U) == 0) dy[i] = b;
     s_dv[j] += a;
     s_dy[j] += b;
     svv[j] += a * a;
@@ -183,14 +183,17 @@ Moments centred_moments(Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Ei
   return m;
 }
 
-// Stores the column of ws.dvy that centred_moments left out (mo.unstored; x is v or y accordingly), as it would have.
-void store_centred(const Eigen::VectorXd::ConstMapType& x, std::span<const std::uint8_t> keep, Moments& mo,
+// Stores the columns of ws.dvy that centred_moments left out (mo.unstored), as it would have: v and y as given.
+void store_centred(const double* v, const double* y, std::span<const std::uint8_t> keep, Moments& mo,
                    LinearWorkspace& ws) {
-  if (mo.unstored < 0) return;
-  const double mean = mo.unstored == 0 ? mo.mean_v : mo.mean_y;
-  double* out = ws.dvy.col(mo.unstored).data();
-  for (Index i = 0; i < x.size(); ++i) out[i] = keep[static_cast<std::size_t>(i)] ? x[i] - mean : 0.0;
-  mo.unstored = -1;
+  for (int c = 0; c < 2; ++c) {
+    if ((mo.unstored & (1U << c)) == 0) continue;
+    const double* x = c == 0 ? v : y;
+    const double mean = c == 0 ? mo.mean_v : mo.mean_y;
+    double* out = ws.dvy.col(c).data();
+    for (std::size_t i = 0; i < keep.size(); ++i) out[i] = keep[i] ? x[i] - mean : 0.0;
+  }
+  mo.unstored = 0;
 }
 
 // The Gram (lower triangle into ws.b) and column sums (ws.colsum) of the rows of C that are wanted: the dropped
@@ -338,7 +341,7 @@ bool fit_by_qr(const SharedDesign& d, std::span<const std::uint8_t> keep, const 
 // A fit up to its cross products: the active columns (ws.cols), the centred v and y (ws.dvy) and their moments.
 // Returns false with fit.status set when the fit cannot run.
 bool set_up(const SharedDesign& d, Eigen::Ref<const Eigen::VectorXd> v, Eigen::Ref<const Eigen::VectorXd> y,
-            std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active, int unstored,
+            std::span<const std::uint8_t> keep, std::span<const std::uint8_t> active, unsigned unstored,
             LinearWorkspace& ws, Moments& mo, LinearFit& fit) {
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
@@ -384,12 +387,10 @@ struct SharedSide {
 
 // The rest of a fit after set_up, with ws.cross [row stride x 2] = C'[dv dy] over the kept rows (but for the shared
 // side's column, filled here): the kept-row Gram, the centred normal equations and their solution (or the pivoted QR).
-void finish(const SharedDesign& d, std::span<const std::uint8_t> keep, Moments mo, const SharedSide* shared,
-            const LinearOptions& opt, LinearWorkspace& ws, LinearFit& fit) {
-  // The shared side's centred values, which only the residual and QR paths below read.
-  const auto store_shared = [&] {
-    if (shared != nullptr) store_centred(Eigen::VectorXd::ConstMapType(shared->s, d.n_samples()), keep, mo, ws);
-  };
+void finish(const SharedDesign& d, const double* v, const double* y, std::span<const std::uint8_t> keep, Moments mo,
+            const SharedSide* shared, const LinearOptions& opt, LinearWorkspace& ws, LinearFit& fit) {
+  // The centred v and y (ws.dvy), which only the residual and QR paths below read.
+  const auto store_shared = [&] { store_centred(v, y, keep, mo, ws); };
   const Index n = d.n_samples();
   const Index pc = d.n_cov();
   const Index q = static_cast<Index>(ws.cols.size());
@@ -510,7 +511,9 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
   bool any = false;
   for (std::size_t f = 0; f < n_fits; ++f) {
     const Eigen::Map<const Eigen::VectorXd> vf(v[f], n), yf(y[f], n);
-    live[f] = set_up(d, vf, yf, keep[f], active[f], one_sided ? shared.side : -1, *ws[f], mo[f], out[f]);
+    // Neither centred column is stored: the lanes centre their inputs as they load them, and only the residual and
+    // QR paths (finish) store them.
+    live[f] = set_up(d, vf, yf, keep[f], active[f], 3U, *ws[f], mo[f], out[f]);
     any = any || live[f];
   }
   if (!any) return;
@@ -528,30 +531,40 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
     for (Index i = 0; i < n; ++i) lc.s[static_cast<std::size_t>(i)] = std::isfinite(s[i]) ? s[i] - shared.s_mean : 0.0;
     shared.s0 = lc.s.data();
   }
-  // The lanes' inputs, kLanes rows at a time: each live fit's kLanes values as one vector, transposed in registers
-  // into the rows' lane vectors (a scalar store per value took ~1/3 of the batch's setup). A lane without a live fit
-  // gets zeros.
-  const int own = shared.side == 0 ? 1 : 0;  // one-sided: the column of dvy the lanes carry (in lc.b)
-  const double* src_a[kLanes];
-  const double* src_b[kLanes];
+  // The lanes' inputs, kLanes rows at a time: each live fit's kLanes centred values (as centred_moments forms them:
+  // x - mean on kept rows, 0 elsewhere) as one vector, transposed in registers into the rows' lane vectors (a scalar
+  // store per value took ~1/3 of the batch's setup). A lane without a live fit gets zeros.
+  const int own = shared.side == 0 ? 1 : 0;  // one-sided: the column the lanes carry (in lc.b)
+  struct Source {
+    const double* x = nullptr;  // nullptr: zeros
+    const std::uint8_t* keep = nullptr;
+    double mean = 0.0;
+  };
+  Source src_a[kLanes], src_b[kLanes];
   for (std::size_t f = 0; f < static_cast<std::size_t>(kLanes); ++f) {
-    const bool on = f < n_fits && live[f];
-    src_a[f] = on && !one_sided ? ws[f]->dvy.col(0).data() : nullptr;
-    src_b[f] = on ? ws[f]->dvy.col(one_sided ? own : 1).data() : nullptr;
+    if (f >= n_fits || !live[f]) continue;
+    const int col_b = one_sided ? own : 1;
+    if (!one_sided) src_a[f] = {v[f], keep[f].data(), mo[f].mean_v};
+    src_b[f] = {col_b == 0 ? v[f] : y[f], keep[f].data(), col_b == 0 ? mo[f].mean_v : mo[f].mean_y};
   }
-  const auto to_lanes = [&](const double* const* src, std::vector<Lane>& dst) {
+  const auto to_lanes = [&](const Source* src, std::vector<Lane>& dst) {
     const Index n_body = n / kLanes * kLanes;
     for (Index i0 = 0; i0 < n_body; i0 += kLanes) {
       Lane r[kLanes];
       for (int f = 0; f < kLanes; ++f) {
         r[f] = Lane{};
-        if (src[f] != nullptr) std::memcpy(&r[f], src[f] + i0, sizeof(Lane));
+        if (src[f].x == nullptr) continue;
+        const KeepMask k = load_keep(src[f].keep + i0);
+        r[f] = k ? load_kept(src[f].x + i0, k) - src[f].mean : Lane{};
       }
       transpose_lanes(r);
       std::memcpy(dst.data() + i0, r, sizeof r);
     }
     for (Index i = n_body; i < n; ++i)
-      for (int f = 0; f < kLanes; ++f) dst[static_cast<std::size_t>(i)][f] = src[f] != nullptr ? src[f][i] : 0.0;
+      for (int f = 0; f < kLanes; ++f) {
+        const Source& sf = src[f];
+        dst[static_cast<std::size_t>(i)][f] = sf.x != nullptr && sf.keep[i] ? sf.x[i] - sf.mean : 0.0;
+      }
   };
   if (!one_sided) to_lanes(src_a, lc.a);
   to_lanes(src_b, lc.b);
@@ -567,7 +580,7 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
     w.cross.setZero(d.c_rows.cols(), 2);
     if (one_sided) unpack_cross(d, lc, static_cast<int>(f), nullptr, w.cross.col(own).data());
     else unpack_cross(d, lc, static_cast<int>(f), w.cross.col(0).data(), w.cross.col(1).data());
-    finish(d, keep[f], mo[f], one_sided ? &shared : nullptr, opt, w, out[f]);
+    finish(d, v[f], y[f], keep[f], mo[f], one_sided ? &shared : nullptr, opt, w, out[f]);
   }
 }
 
