@@ -10,7 +10,7 @@ namespace {
 
 using Eigen::Index;
 
-constexpr Index kBlockRows = 256;  // rows per sweep of the column chunks (a block of z stays in L1/L2)
+constexpr Index kBlockRows = kLaneBlockRows;  // rows per sweep of the column chunks
 // Columns whose accumulators stay in registers in one sweep: with both vectors 2 per column (8 columns with AVX-512,
 // 6 with AVX2), with b alone 1 per column (16 and 8).
 constexpr Index kChunkTwo = std::clamp(kLaneAccumulators / 2, 1, 8);
@@ -60,7 +60,7 @@ void sweep(const double* z, Index stride, Index m, Index j0, const Lane* a, cons
 }
 
 template <bool kA, bool kS>
-void pass(const SharedDesign& d, LaneCross& lc) {
+void pass(const SharedDesign& d, LaneCross& lc, const LaneFill& fill) {
   constexpr Index kChunk = kA ? kChunkTwo : kChunkOne;
   const Index n = d.n_samples();
   const Index stride = d.z_rows.cols();
@@ -73,6 +73,11 @@ void pass(const SharedDesign& d, LaneCross& lc) {
     const double* z = d.z_rows.data() + i0 * stride;
     const Lane* a = lc.a.data() + i0;
     const Lane* b = lc.b.data() + i0;
+    if (fill) {
+      fill(i0, m, lc.block_a.data(), lc.block_b.data());
+      a = lc.block_a.data();
+      b = lc.block_b.data();
+    }
     const double* s = kS ? lc.s.data() + i0 : nullptr;
     const bool more = i0 + kBlockRows + m <= n;  // the next block is whole: its rows may be prefetched
     Index j0 = 0;
@@ -101,6 +106,8 @@ void LaneCross::resize(const SharedDesign& d) {
   const auto levels = static_cast<std::size_t>(d.level_rows);
   a.assign(n, Lane{});
   b.assign(n, Lane{});
+  block_a.assign(static_cast<std::size_t>(kBlockRows), Lane{});
+  block_b.assign(static_cast<std::size_t>(kBlockRows), Lane{});
   dense_a.assign(stride, Lane{});
   dense_b.assign(stride, Lane{});
   level_a.assign(levels, Lane{});
@@ -110,7 +117,7 @@ void LaneCross::resize(const SharedDesign& d) {
   level_s.assign(levels, 0.0);
 }
 
-void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a, bool with_s) {
+void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a, bool with_s, const LaneFill& fill) {
   const Index n = d.n_samples();
   const Index stride = d.z_rows.cols();
   PWAS_ASSERT(static_cast<Index>(lc.a.size()) == n && static_cast<Index>(lc.b.size()) == n &&
@@ -127,11 +134,11 @@ void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a, bool with_s) 
   std::fill(lc.dense_b.begin(), lc.dense_b.end(), Lane{});
   std::fill(lc.level_b.begin(), lc.level_b.end(), Lane{});
   if (with_a) {
-    if (with_s) pass<true, true>(d, lc);
-    else pass<true, false>(d, lc);
+    if (with_s) pass<true, true>(d, lc, fill);
+    else pass<true, false>(d, lc, fill);
   } else {
-    if (with_s) pass<false, true>(d, lc);
-    else pass<false, false>(d, lc);
+    if (with_s) pass<false, true>(d, lc, fill);
+    else pass<false, false>(d, lc, fill);
   }
 }
 

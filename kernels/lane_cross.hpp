@@ -3,6 +3,7 @@
 // layout: the O(n p) part of kLanes linear fits at the cost of reading the design once (kernels/lanes.hpp). When the
 // fits share one of their two vectors only C'b is needed per lane (the shared side's products come from the Gram
 // downdate, kernels/linear.cpp): half the arithmetic, and the design is read in half as many sweeps.
+#include <functional>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -12,8 +13,16 @@
 
 namespace pwas::kernels {
 
+/// Rows per block of the pass: a block of z (and of the lanes' inputs) stays in L1/L2 while it is swept.
+inline constexpr Eigen::Index kLaneBlockRows = 256;
+
+/// Fills the lanes' inputs of rows [i0, i0 + m) (m <= kLaneBlockRows), row i0 + t at a[t] (when the pass has a) and
+/// b[t]: lane_cross then reads each block's inputs from L1 instead of whole input arrays formed before the pass.
+using LaneFill = std::function<void(Eigen::Index i0, Eigen::Index m, Lane* a, Lane* b)>;
+
 struct LaneCross {
   std::vector<Lane> a, b;                // [n_samples] inputs: each lane's two vectors (0 on rows it leaves out)
+  std::vector<Lane> block_a, block_b;    // [kLaneBlockRows] one block's inputs when a LaneFill forms them
   std::vector<Lane> dense_a, dense_b;    // [z stride] sums over rows of z a, z b (dense columns of C)
   std::vector<Lane> level_a, level_b;    // [level rows] sums of a, b over each level's rows
   std::vector<double> s;                 // [n_samples] one more vector, the same for every lane (with_s)
@@ -26,7 +35,9 @@ struct LaneCross {
 /// One pass over the rows of `d` in row order: dense_b, level_b and, when with_a, dense_a, level_a, when with_s,
 /// dense_s, level_s (else left as they are). Each column's sum runs over the rows in order, however the pass is
 /// chunked: C's does not depend on what else the pass computes.
-void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a = true, bool with_s = false);
+/// With `fill`, the inputs come from it block by block (lc.a and lc.b are not read).
+void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a = true, bool with_s = false,
+                const LaneFill& fill = {});
 
 /// Lane `lane` of the products in design column order: out_a [n_cov] = C'a, out_b [n_cov] = C'b. A dummy column j at
 /// level code l of its group is 1{level = l} - mean_j, so (C'a)_j = (level sum of a) - mean_j (sum of a).

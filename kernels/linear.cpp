@@ -547,28 +547,31 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
     if (!one_sided) src_a[f] = {v[f], keep[f].data(), mo[f].mean_v};
     src_b[f] = {col_b == 0 ? v[f] : y[f], keep[f].data(), col_b == 0 ? mo[f].mean_v : mo[f].mean_y};
   }
-  const auto to_lanes = [&](const Source* src, std::vector<Lane>& dst) {
-    const Index n_body = n / kLanes * kLanes;
-    for (Index i0 = 0; i0 < n_body; i0 += kLanes) {
+  // Rows [i0, i0 + m) of the lanes' inputs, as lane_cross asks for them block by block (kLaneBlockRows rows).
+  const auto to_lanes = [&](const Source* src, Index i0, Index m, Lane* dst) {
+    const Index body = m / kLanes * kLanes;
+    for (Index t0 = 0; t0 < body; t0 += kLanes) {
       Lane r[kLanes];
       for (int f = 0; f < kLanes; ++f) {
         r[f] = Lane{};
         if (src[f].x == nullptr) continue;
-        const KeepMask k = load_keep(src[f].keep + i0);
-        r[f] = k ? load_kept(src[f].x + i0, k) - src[f].mean : Lane{};
+        const KeepMask k = load_keep(src[f].keep + i0 + t0);
+        r[f] = k ? load_kept(src[f].x + i0 + t0, k) - src[f].mean : Lane{};
       }
       transpose_lanes(r);
-      std::memcpy(dst.data() + i0, r, sizeof r);
+      std::memcpy(dst + t0, r, sizeof r);
     }
-    for (Index i = n_body; i < n; ++i)
+    for (Index t = body; t < m; ++t)
       for (int f = 0; f < kLanes; ++f) {
         const Source& sf = src[f];
-        dst[static_cast<std::size_t>(i)][f] = sf.x != nullptr && sf.keep[i] ? sf.x[i] - sf.mean : 0.0;
+        const Index i = i0 + t;
+        dst[t][f] = sf.x != nullptr && sf.keep[i] ? sf.x[i] - sf.mean : 0.0;
       }
   };
-  if (!one_sided) to_lanes(src_a, lc.a);
-  to_lanes(src_b, lc.b);
-  lane_cross(d, lc, !one_sided, one_sided);
+  lane_cross(d, lc, !one_sided, one_sided, [&](Index i0, Index m, Lane* a, Lane* b) {
+    if (!one_sided) to_lanes(src_a, i0, m, a);
+    to_lanes(src_b, i0, m, b);
+  });
   if (one_sided) {
     ws[0]->cs0.resize(d.n_cov());
     unpack_shared(d, lc, ws[0]->cs0.data());
