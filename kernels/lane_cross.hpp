@@ -3,7 +3,6 @@
 // layout: the O(n p) part of kLanes linear fits at the cost of reading the design once (kernels/lanes.hpp). When the
 // fits share one of their two vectors only C'b is needed per lane (the shared side's products come from the Gram
 // downdate, kernels/linear.cpp): half the arithmetic, and the design is read in half as many sweeps.
-#include <functional>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -18,7 +17,26 @@ inline constexpr Eigen::Index kLaneBlockRows = 256;
 
 /// Fills the lanes' inputs of rows [i0, i0 + m) (m <= kLaneBlockRows), row i0 + t at a[t] (when the pass has a) and
 /// b[t]: lane_cross then reads each block's inputs from L1 instead of whole input arrays formed before the pass.
-using LaneFill = std::function<void(Eigen::Index i0, Eigen::Index m, Lane* a, Lane* b)>;
+/// A reference to a callable (no allocation, unlike std::function with a capturing lambda); it must outlive the call.
+class LaneFill {
+ public:
+  LaneFill() = default;
+  template <class F>
+  static LaneFill of(const F& f) {
+    LaneFill r;
+    r.call_ = [](const void* c, Eigen::Index i0, Eigen::Index m, Lane* a, Lane* b) {
+      (*static_cast<const F*>(c))(i0, m, a, b);
+    };
+    r.ctx_ = &f;
+    return r;
+  }
+  explicit operator bool() const { return call_ != nullptr; }
+  void operator()(Eigen::Index i0, Eigen::Index m, Lane* a, Lane* b) const { call_(ctx_, i0, m, a, b); }
+
+ private:
+  void (*call_)(const void*, Eigen::Index, Eigen::Index, Lane*, Lane*) = nullptr;
+  const void* ctx_ = nullptr;
+};
 
 struct LaneCross {
   std::vector<Lane> a, b;                // [n_samples] inputs: each lane's two vectors (0 on rows it leaves out)

@@ -568,10 +568,11 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
         dst[t][f] = sf.x != nullptr && sf.keep[i] ? sf.x[i] - sf.mean : 0.0;
       }
   };
-  lane_cross(d, lc, !one_sided, one_sided, [&](Index i0, Index m, Lane* a, Lane* b) {
+  const auto fill = [&](Index i0, Index m, Lane* a, Lane* b) {
     if (!one_sided) to_lanes(src_a, i0, m, a);
     to_lanes(src_b, i0, m, b);
-  });
+  };
+  lane_cross(d, lc, !one_sided, one_sided, LaneFill::of(fill));
   if (one_sided) {
     ws[0]->cs0.resize(d.n_cov());
     unpack_shared(d, lc, ws[0]->cs0.data());
