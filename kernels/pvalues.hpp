@@ -14,7 +14,7 @@ double p_chisq_upper(double x, double df);
 double qnorm(double p);
 
 /// z[k] = qnorm(p[k]) for a whole array, vectorised where a block of values shares a branch (sorted input: nearly
-/// everywhere); equal to qnorm's values to an ulp or so.
+/// everywhere); equal to qnorm's values to an ulp or so. z may be p itself (in place).
 void qnorm_many(std::span<const double> p, std::span<double> z);
 /// Quantile of the t distribution with df degrees of freedom.
 double qt(double p, double df);

@@ -100,25 +100,23 @@ void radix_sort(std::vector<T>& a, std::vector<T>& tmp, std::uint64_t varying, K
 }
 
 // Blom scores of the sorted entries: ties (equal keys) get the score of their average rank, as R's rank(). Without
-// branches on the data (ties are common: NPX values carry 4 decimals): each entry's run of equal keys u and the runs'
-// ends come from one pass, the probabilities of the runs (fewer than the entries where there are ties) go to ws.p
-// for one vectorised qnorm_many call, and each entry takes its run's score.
+// branches on the data (ties are common: NPX values carry 4 decimals): the runs of equal keys and their ends come from
+// one pass, the probabilities of the runs (fewer than the entries where there are ties) go to ws.p for one vectorised
+// qnorm_many call (in place), and a second pass over the entries, finding the runs again, gives each its run's score.
+// Nothing per entry is stored besides the entries themselves: the working set stays small enough for L2.
 template <class T, class Key, class Index>
 void assign_scores(Eigen::Ref<Eigen::VectorXd> x, std::span<const T> a, Key key, Index index, RankWorkspace& ws) {
   const std::size_t n = a.size();
   if (n == 0) return;
   const double denominator = static_cast<double>(n) + 0.25;
-  std::uint32_t* run = at_least(ws.run, n);
-  double* p = at_least(ws.p, n);  // first the runs' ends (1-based ranks of their last entries), then their probabilities
-  std::uint32_t u = 0;
-  run[0] = 0;
+  double* p = at_least(ws.p, n);  // first the runs' ends (1-based ranks of their last entries), then their scores
+  std::size_t u = 0;
   p[0] = 1.0;
   for (std::size_t k = 1; k < n; ++k) {
-    u += static_cast<std::uint32_t>(key(a[k]) != key(a[k - 1]));
-    run[k] = u;
+    u += static_cast<std::size_t>(key(a[k]) != key(a[k - 1]));
     p[u] = static_cast<double>(k + 1);
   }
-  const std::size_t n_runs = std::size_t{u} + 1;
+  const std::size_t n_runs = u + 1;
   // Run r holds the ranks end(r - 1) + 1 .. end(r): their average (end(r - 1) + 1 + end(r)) / 2 (as R computes it),
   // then the Blom probability (r - 3/8) / (n + 1/4), the division vectorised.
   double before = 0.0;
@@ -129,9 +127,13 @@ void assign_scores(Eigen::Ref<Eigen::VectorXd> x, std::span<const T> a, Key key,
   }
   Eigen::Map<Eigen::ArrayXd> probability(p, static_cast<Eigen::Index>(n_runs));
   probability = (probability - 0.375) / denominator;
-  double* z = at_least(ws.z, n_runs);
-  qnorm_many(std::span<const double>(p, n_runs), std::span<double>(z, n_runs));
-  for (std::size_t k = 0; k < n; ++k) x[index(a[k])] = z[run[k]];
+  qnorm_many(std::span<const double>(p, n_runs), std::span<double>(p, n_runs));
+  x[index(a[0])] = p[0];
+  u = 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    u += static_cast<std::size_t>(key(a[k]) != key(a[k - 1]));
+    x[index(a[k])] = p[u];
+  }
 }
 
 }  // namespace

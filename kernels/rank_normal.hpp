@@ -17,8 +17,7 @@ struct RankEntry {
 struct RankWorkspace {
   std::vector<std::uint64_t> packed, packed_tmp;  // [n kept] float32-exact values: key << 32 | index
   std::vector<RankEntry> entries, entries_tmp;    // [n kept] other values
-  std::vector<std::uint32_t> run;                 // [n kept] the run of equal values of each sorted entry
-  std::vector<double> p, z;                       // [runs] Blom probabilities and scores of the runs in order
+  std::vector<double> p;                          // [runs] Blom probabilities, then scores, of the runs in order
 };
 
 /// Rank-based inverse normal transform in place on the kept entries: qnorm((r - 3/8) / (n + 1/4)) (Blom),
