@@ -199,7 +199,7 @@ void write_resampling_columns(const FitPlan& plan, const ResampleShared& sh, con
     for (Index i = 0; i < n; ++i)
       if (m->sc.keep[static_cast<std::size_t>(i)]) kept.push_back(i);
     eta.resize(static_cast<Index>(kept.size()));
-    kernels::rows_dot(d.c_rows.data(), stride, kept.data(), static_cast<Index>(kept.size()), theta.data(), eta.data());
+    kernels::rows_dot(kernels::c_rows_of(d).data(), stride, kept.data(), static_cast<Index>(kept.size()), theta.data(), eta.data());
     m->w.setZero(n);
     m->resid.setZero(n);
     for (std::size_t t = 0; t < kept.size(); ++t) {

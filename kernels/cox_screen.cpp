@@ -40,7 +40,7 @@ double cox_score_screen(const SharedDesign& d, const CoxNull& null, Eigen::Ref<c
     if (vc(i) == 0.0) continue;
     u += null.resid(i) * vc(i);
     ivv += null.omega(i) * vc(i) * vc(i);
-    icv.noalias() += (null.omega(i) * vc(i)) * d.c_rows.row(i).transpose();
+    icv.noalias() += (null.omega(i) * vc(i)) * c_rows_of(d).row(i).transpose();
   }
   // Rank rows of v from the running sums S1v, e1v per group, in the order make_cox_null stored rank_c.
   double s1v = 0.0;

@@ -41,7 +41,7 @@ bool KeptRowProjector::prepare(const SharedDesign& d, std::span<const std::uint8
   Index t = 0;
   for (Index i : summed) {
     const double s = w.empty() ? 1.0 : std::sqrt(w[static_cast<std::size_t>(i)]);
-    block_.row(t) = s * d.c_rows.row(i);
+    block_.row(t) = s * c_rows_of(d).row(i);
     if (++t == kBlock) {
       add_gram_lower(gram_, block_.leftCols(pc));
       t = 0;
@@ -115,7 +115,7 @@ void KeptRowProjector::residualise_many(std::span<KeptRowProjector* const> proje
     }
   };
   sweep([&](KeptRowProjector& p, std::size_t first, Index m) {   // g = C' W z over kept rows
-    rows_axpy(d.c_rows.data(), stride, p.rows_.data() + first, m, p.r_.data() + static_cast<Index>(first), p.g_.data());
+    rows_axpy(c_rows_of(d).data(), stride, p.rows_.data() + first, m, p.r_.data() + static_cast<Index>(first), p.g_.data());
   });
   for (std::size_t t = 0; t < k; ++t) {
     KeptRowProjector& p = *projectors[t];
@@ -127,7 +127,7 @@ void KeptRowProjector::residualise_many(std::span<KeptRowProjector* const> proje
     for (Index c = 0; c < q; ++c) p.g_(p.cols_[static_cast<std::size_t>(c)]) = p.theta_(c) * p.scale_(c);
   }
   sweep([&](KeptRowProjector& p, std::size_t first, Index m) {   // eta = C gamma over kept rows
-    rows_dot(d.c_rows.data(), stride, p.rows_.data() + first, m, p.g_.data(), p.eta_.data() + static_cast<Index>(first));
+    rows_dot(c_rows_of(d).data(), stride, p.rows_.data() + first, m, p.g_.data(), p.eta_.data() + static_cast<Index>(first));
   });
   for (std::size_t t = 0; t < k; ++t) {
     KeptRowProjector& p = *projectors[t];

@@ -11,7 +11,12 @@
 
 namespace pwas::kernels {
 
-SharedDesign make_shared_design(Eigen::MatrixXd raw) {
+const RowMatrixXd& c_rows_of(const SharedDesign& d) {
+  PWAS_ASSERT(d.c_rows.rows() == d.n_samples());
+  return d.c_rows;
+}
+
+SharedDesign make_shared_design(Eigen::MatrixXd raw, bool with_c_rows) {
   const Eigen::Index n = raw.rows();
   const Eigen::Index p = raw.cols();
   PWAS_ASSERT(n >= 1 && p >= 1);
@@ -77,15 +82,31 @@ SharedDesign make_shared_design(Eigen::MatrixXd raw) {
   d.abs_max.resize(p);
   for (Eigen::Index j = 0; j < p; ++j) d.abs_max(j) = d.c.col(j).cwiseAbs().maxCoeff();
   // One spare column so a fit can append its varying column to a gathered row without re-padding.
-  d.c_rows.setZero(n, gram_row_stride(p + 1));
-  d.c_rows.leftCols(p) = d.c;
+  const Eigen::Index row_stride = gram_row_stride(p + 1);
+  if (with_c_rows) {
+    d.c_rows.setZero(n, row_stride);
+    d.c_rows.leftCols(p) = d.c;
+  } else {
+    d.c_rows.resize(0, row_stride);
+  }
   // The fits gather scattered rows of z (a protein's missing rows): 2 MB pages spare most of their TLB misses.
   d.z_rows.resize(n, gram_row_stride(d.n_dense() + 1));
   advise_huge_pages(d.z_rows.data(), static_cast<std::size_t>(d.z_rows.size()) * sizeof(double));
   d.z_rows.setZero();
   for (Eigen::Index k = 0; k < d.n_dense(); ++k) d.z_rows.col(k) = d.c.col(d.dense_cols[static_cast<std::size_t>(k)]);
   d.gram.setZero(p, p);
-  add_gram_lower(d.gram, d.c_rows.leftCols(p));
+  if (with_c_rows) {
+    add_gram_lower(d.gram, d.c_rows.leftCols(p));
+  } else {
+    // The same kernel over row-major blocks of c formed one at a time.
+    constexpr Eigen::Index kRows = 512;
+    RowMatrixXd block = RowMatrixXd::Zero(kRows, row_stride);
+    for (Eigen::Index i0 = 0; i0 < n; i0 += kRows) {
+      const Eigen::Index m = std::min(kRows, n - i0);
+      block.topLeftCorner(m, p) = d.c.middleRows(i0, m);
+      add_gram_lower(d.gram, block.topLeftCorner(m, p));
+    }
+  }
   fill_upper_from_lower(d.gram);
   return d;
 }

@@ -76,3 +76,37 @@ TEST(SharedDesign, DummyGroupsAndTheCompressedLayoutReproduceTheColumns) {
 
 }  // namespace
 }  // namespace pwas::kernels
+
+namespace pwas::kernels {
+namespace {
+
+// Without c_rows (the linear and logistic plans) the Gram, formed block by block, and the compressed layout are those
+// of the full design, and reading the rows is refused. 1,300 rows: the blocks of 512 end in a partial one.
+TEST(SharedDesign, WithoutRowMajorCopyTheGramAndLayoutAreTheSame) {
+  const Eigen::Index n = 1300;
+  Eigen::MatrixXd raw = Eigen::MatrixXd::Random(n, 7);
+  raw.col(0).setOnes();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    raw(i, 1) = 40.0 + static_cast<double>(i % 37);  // a large mean
+    const Eigen::Index level = i % 4;                  // a factor of 4 levels: columns 4, 5, 6 its dummies
+    for (Eigen::Index k = 0; k < 3; ++k) raw(i, 4 + k) = level == k + 1 ? 1.0 : 0.0;
+  }
+  const SharedDesign with = make_shared_design(raw, true);
+  const SharedDesign without = make_shared_design(raw, false);
+  EXPECT_EQ(without.c_rows.rows(), 0);
+  EXPECT_EQ(without.c_rows.cols(), with.c_rows.cols());
+  EXPECT_THROW(c_rows_of(without), InternalError);
+  EXPECT_EQ(c_rows_of(with).rows(), n);
+  EXPECT_LT((with.gram - without.gram).cwiseAbs().maxCoeff(), 1e-12 * with.gram.cwiseAbs().maxCoeff());
+  EXPECT_EQ(without.gram, without.gram.transpose());
+  EXPECT_EQ(with.c, without.c);
+  EXPECT_EQ(with.z_rows, without.z_rows);
+  EXPECT_EQ(with.level, without.level);
+  EXPECT_EQ(with.dense_cols, without.dense_cols);
+  ASSERT_EQ(without.groups.size(), 1U);
+  const Eigen::MatrixXd gram = without.c.transpose() * without.c;
+  EXPECT_LT((without.gram - gram).cwiseAbs().maxCoeff(), 1e-13 * gram.cwiseAbs().maxCoeff());
+}
+
+}  // namespace
+}  // namespace pwas::kernels
