@@ -103,6 +103,7 @@ RankScanResult scan_rank(const io::CohortReader& reader, const std::vector<FitPl
           replicate_s += seconds_since(t0);
         }
       }
+      reader.release_proteins(first, j - i);
       store.save_block(rows, ids, dropped, block_max);
       merge_replicate_max(out.replicate_max, block_max);
       for (std::size_t p = 0; p < plans.size(); ++p)

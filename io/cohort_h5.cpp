@@ -450,6 +450,10 @@ const CohortMeta& CohortReader::meta() const { return impl_->meta; }
 
 bool CohortReader::mapped() const { return impl_->map != nullptr; }
 
+void CohortReader::release_proteins(std::int64_t first, std::int64_t count) const {
+  if (impl_->map != nullptr) impl_->map->release(first, count);
+}
+
 ProteinBlock CohortReader::proteins(std::int64_t first, std::int64_t count) const {
   const Impl& r = *impl_;
   if (r.map == nullptr) return ProteinBlock::from_matrix(read_proteins(first, count));

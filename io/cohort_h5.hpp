@@ -51,6 +51,8 @@ class CohortReader {
   ProteinBlock proteins(std::int64_t first, std::int64_t count) const;
   /// Whether the protein matrix is mapped into memory.
   bool mapped() const;
+  /// Done with proteins [first, first + count) for now: where mapped, their pages leave this process (NpxMap::release).
+  void release_proteins(std::int64_t first, std::int64_t count) const;
 
  private:
   struct Impl;

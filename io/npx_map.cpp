@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "io/h5_util.hpp"
@@ -85,6 +86,8 @@ std::shared_ptr<const NpxMap> NpxMap::open(const std::string& path, hid_t npx, s
   std::shared_ptr<NpxMap> m(new NpxMap);
   m->base_ = base;
   m->length_ = static_cast<std::size_t>(st.st_size);
+  m->n_ = n;
+  m->p_ = p;
   m->width_ = width;
   m->offset_ = std::move(offset);
   // The corners and the middle of the matrix, bit for bit as HDF5 reads them (NaN payloads included).
@@ -99,6 +102,19 @@ std::shared_ptr<const NpxMap> NpxMap::open(const std::string& path, hid_t npx, s
 
 NpxMap::~NpxMap() {
   if (base_ != nullptr) ::munmap(base_, length_);
+}
+
+void NpxMap::release(std::int64_t first, std::int64_t count) const {
+  if (offset_.size() < 2 || count <= 0) return;
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t bytes = static_cast<std::uint64_t>(n_) * static_cast<std::uint64_t>(width_) * sizeof(float);
+  for (std::int64_t c = first / width_; c * width_ < first + count; ++c) {
+    const std::int64_t last = std::min(p_, (c + 1) * width_) - 1;
+    if (last < first || last >= first + count) continue;
+    const std::uint64_t begin = (offset_[static_cast<std::size_t>(c)] + page - 1) / page * page;
+    const std::uint64_t end = (offset_[static_cast<std::size_t>(c)] + bytes) / page * page;
+    if (end > begin) ::madvise(static_cast<char*>(base_) + begin, static_cast<std::size_t>(end - begin), MADV_DONTNEED);
+  }
 }
 
 ProteinColumn NpxMap::column(std::int64_t j) const {

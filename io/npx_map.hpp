@@ -27,10 +27,16 @@ class NpxMap {
   /// Protein j's values, sample i at column(j)[i].
   ProteinColumn column(std::int64_t j) const;
 
+  /// Unmaps the pages of every chunk whose last protein is in [first, first + count) (madvise MADV_DONTNEED: the
+  /// data stays in the page cache, a later read faults it back in), so that the process does not keep the whole
+  /// matrix mapped (resident) by the end of a scan. Nothing for a contiguous matrix, whose rows mix all proteins.
+  void release(std::int64_t first, std::int64_t count) const;
+
  private:
   NpxMap() = default;
   void* base_ = nullptr;
   std::size_t length_ = 0;
+  std::int64_t n_ = 0, p_ = 0;
   std::int64_t width_ = 1;             // proteins per chunk (contiguous: all of them): the stride of a column
   std::vector<std::uint64_t> offset_;  // [chunks] file offset of each chunk (contiguous: one)
 };

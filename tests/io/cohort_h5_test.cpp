@@ -130,6 +130,9 @@ TEST(CohortH5, MappedProteinsAreTheProteinsHdf5Reads) {
             EXPECT_TRUE(same(r.proteins(first, count), x.middleCols(first, count))) << first << " " << count;
         EXPECT_THROW(r.proteins(10, 4), std::out_of_range);
         kept = r.proteins(5, 8).select(std::vector<int>{7, 0, 3});
+        // Released pages read back as before (from the page cache) when a block still holds them.
+        r.release_proteins(0, 13);
+        EXPECT_TRUE(same(r.proteins(0, 13), x));
       }
       ASSERT_EQ(kept.cols(), 3);
       EXPECT_TRUE(same(kept.select(std::vector<int>{1}), x.col(5)));
