@@ -213,7 +213,6 @@ int run_config(const RunOptions& opt, Comm& comm) {
     (*log)("ranks: {}  threads per rank: {}  host: {}  communicator: {}", comm.size(), threads, host, comm.describe());
     // A build for another CPU runs the same fits slower (an AVX2 build: 8.9 -> 11.4 s on 16 AVX-512 cores).
     (*log)("build: {} vectors, {} fits per batch", kernels::kVectorIsa, kernels::kLanes);
-    (*log)("block_proteins: {}", cfg.block_proteins);
     for (const auto& a : cfg.analyses) (*log)("{}", describe_analysis(a));
   }
 
@@ -222,6 +221,9 @@ int run_config(const RunOptions& opt, Comm& comm) {
   if (log) (*log)("cohort {}: {} samples x {} proteins, {} participant columns; protein matrix {}", cfg.cohort,
                   meta.n_samples(), meta.n_proteins(), meta.columns.size(),
                   reader.mapped() ? "mapped into memory" : "read through HDF5 (compressed or chunked across samples)");
+  // Blocks of a mapped matrix cost no memory: larger ones mean fewer points where the threads wait for each other.
+  const int block_proteins = cfg.block_proteins > 0 ? cfg.block_proteins : reader.mapped() ? 256 : 64;
+  if (log) (*log)("block_proteins: {}{}", block_proteins, cfg.block_proteins > 0 ? "" : " (automatic)");
   if (root) check_fingerprint(cfg.out, fingerprint(cfg, meta), opt.resume);
   comm.barrier();
   ProgressReporter progress(log, root && !opt.quiet && isatty(2), 10.0);
@@ -281,7 +283,7 @@ int run_config(const RunOptions& opt, Comm& comm) {
       std::vector<ResampleShared> shared;
       if (a.resampling.any())
         for (const auto& plan : plans) shared.push_back(make_resample_shared(plan, settings));
-      const std::int64_t block = scan_block_size(plans, a, settings, cfg.block_proteins, cfg.resample_block_proteins);
+      const std::int64_t block = scan_block_size(plans, a, settings, block_proteins, cfg.resample_block_proteins);
       // Dynamic scheduling: ranks take chunks of the proteins from a counter on rank 0 as they finish the last, so
       // a misjudged cost never leaves ranks waiting. Static: one contiguous range per rank, balanced by estimated cost.
       std::unique_ptr<SharedCounter> counter;

@@ -93,7 +93,7 @@ struct RunConfig {
   std::string out;
   std::uint64_t seed = 1;
   int threads = 0;           // 0 = OMP_NUM_THREADS or all cores
-  int block_proteins = 64;   // proteins read from HDF5 at once per rank
+  int block_proteins = 0;    // proteins per block per rank; 0 = automatic (engine: 256 mapped, 64 read via HDF5)
   int resample_block_proteins = 0;   // with resampling: proteins per block (0 = as many as 1 GiB of columns holds)
   Schedule schedule = Schedule::kDynamic;   // how proteins are shared among ranks
   std::vector<SurvivalDerivation> survival;  // [[survival]] entries, file order
