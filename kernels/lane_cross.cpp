@@ -100,12 +100,12 @@ void pass(const SharedDesign& d, LaneCross& lc, const LaneFill& fill) {
 
 }  // namespace
 
-void LaneCross::resize(const SharedDesign& d) {
+void LaneCross::resize(const SharedDesign& d, bool inputs) {
   const auto n = static_cast<std::size_t>(d.n_samples());
   const auto stride = static_cast<std::size_t>(d.z_rows.cols());
   const auto levels = static_cast<std::size_t>(d.level_rows);
-  a.assign(n, Lane{});
-  b.assign(n, Lane{});
+  a.assign(inputs ? n : 0, Lane{});
+  b.assign(inputs ? n : 0, Lane{});
   block_a.assign(static_cast<std::size_t>(kBlockRows), Lane{});
   block_b.assign(static_cast<std::size_t>(kBlockRows), Lane{});
   dense_a.assign(stride, Lane{});
@@ -120,7 +120,7 @@ void LaneCross::resize(const SharedDesign& d) {
 void lane_cross(const SharedDesign& d, LaneCross& lc, bool with_a, bool with_s, const LaneFill& fill) {
   const Index n = d.n_samples();
   const Index stride = d.z_rows.cols();
-  PWAS_ASSERT(static_cast<Index>(lc.a.size()) == n && static_cast<Index>(lc.b.size()) == n &&
+  PWAS_ASSERT((fill || (static_cast<Index>(lc.a.size()) == n && static_cast<Index>(lc.b.size()) == n)) &&
               static_cast<Index>(lc.dense_a.size()) == stride && static_cast<Index>(lc.level_a.size()) == d.level_rows);
   if (with_a) {
     std::fill(lc.dense_a.begin(), lc.dense_a.end(), Lane{});

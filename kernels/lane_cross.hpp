@@ -46,8 +46,9 @@ struct LaneCross {
   std::vector<double> s;                 // [n_samples] one more vector, the same for every lane (with_s)
   std::vector<double> dense_s, level_s;  // [z stride], [level rows]: its sums as dense_b, level_b
 
-  /// Sizes the arrays for `d` (inputs zeroed).
-  void resize(const SharedDesign& d);
+  /// Sizes the arrays for `d` (inputs zeroed). Without inputs, a and b stay empty: the pass then takes its inputs
+  /// from a LaneFill.
+  void resize(const SharedDesign& d, bool inputs = true);
 };
 
 /// One pass over the rows of `d` in row order: dense_b, level_b and, when with_a, dense_a, level_a, when with_s,

@@ -520,9 +520,9 @@ void run_batch(const SharedDesign& d, std::span<const double* const> v, std::spa
   // C'[dv dy] of every live fit from one pass over the design (lane f = fit f). With a shared side only the other
   // vector takes lanes; the pass also forms C's0 for the shared one.
   LaneCross& lc = ws[0]->lanes;
-  if (lc.a.size() != static_cast<std::size_t>(n) || lc.dense_a.size() != static_cast<std::size_t>(d.z_rows.cols()) ||
+  if (lc.s.size() != static_cast<std::size_t>(n) || lc.dense_a.size() != static_cast<std::size_t>(d.z_rows.cols()) ||
       lc.level_a.size() != static_cast<std::size_t>(d.level_rows))
-    lc.resize(d);
+    lc.resize(d, false);  // the inputs come from the LaneFill below, block by block
   if (one_sided) {
     const double* s = shared.side == 0 ? v[0] : y[0];
     for (std::size_t f = 1; f < n_fits; ++f) PWAS_ASSERT((shared.side == 0 ? v[f] : y[f]) == s);
